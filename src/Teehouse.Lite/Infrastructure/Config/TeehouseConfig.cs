@@ -1,0 +1,64 @@
+namespace Teehouse.Lite.Infrastructure.Config;
+
+// The TOML schema. Property names map to snake_case keys; ConfigSchema lists the same keys for the
+// unknown-key check, and teehouse.toml.example documents each one (a test keeps the three in step).
+
+public sealed class TeehouseConfig
+{
+    public ServerConfig Server { get; set; } = new();
+    public DatabaseConfig Database { get; set; } = new();
+    public LogConfig Log { get; set; } = new();
+    public VmmConfig Vmm { get; set; } = new();
+    public Dictionary<string, TierConfig> Tiers { get; set; } = new(StringComparer.Ordinal);
+    public List<KmsConfig> Kms { get; set; } = [];
+
+    /// <summary>Where this configuration was read from; null when the built-in defaults are in use.</summary>
+    [System.Text.Json.Serialization.JsonIgnore]
+    public string? SourcePath { get; set; }
+}
+
+public sealed class ServerConfig
+{
+    public string Listen { get; set; } = "127.0.0.1:8080";
+    public string? PublicUrl { get; set; }
+    public long MaxBodyBytes { get; set; } = 1024 * 1024;
+}
+
+public sealed class DatabaseConfig
+{
+    public string Path { get; set; } = "./data/teehouse.db";
+    public int BusyTimeoutMs { get; set; } = 5000;
+}
+
+public sealed class LogConfig
+{
+    public string Level { get; set; } = "information";
+    public string File { get; set; } = "./data/logs/teehouse-.log";
+    public int RetainedFiles { get; set; } = 14;
+}
+
+public sealed class VmmConfig
+{
+    public int RequestTimeoutMs { get; set; } = 10_000;
+    public int PingIntervalS { get; set; } = 30;
+    public int PingConcurrency { get; set; } = 8;
+}
+
+public sealed class TierConfig
+{
+    public int? MaxInstances { get; set; }
+    public int? MaxVcpu { get; set; }
+    public int? MaxMemory { get; set; }
+    public int? MaxDisk { get; set; }
+}
+
+public sealed class KmsConfig
+{
+    public string Id { get; set; } = "";
+    public string? Slug { get; set; }
+    public string Url { get; set; } = "";
+    public string Version { get; set; } = "";
+    public long? ChainId { get; set; }
+    public string? KmsContractAddress { get; set; }
+    public string? GatewayAppId { get; set; }
+}

@@ -1,0 +1,98 @@
+using System.Net;
+using Carter;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Http.Json;
+using Serilog;
+using Teehouse.Lite.Auth;
+using Teehouse.Lite.Health;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Infrastructure.Logging;
+using Teehouse.Lite.Teepods;
+
+namespace Teehouse.Lite.Infrastructure.Hosting;
+
+/// <summary>Options the command line (or a test) sets on top of the TOML file.</summary>
+public sealed record ServerOptions(string? ListenOverride = null, bool ConsoleLog = true);
+
+/// <summary>The web application's composition root: services, middleware and the Carter modules.</summary>
+public static class ServerApp
+{
+    public static async Task<WebApplication> BuildAsync(TeehouseConfig config, ServerOptions options)
+    {
+        var listen = ListenAddress.TryParse(options.ListenOverride ?? config.Server.Listen, out var parsed)
+            ? parsed
+            : throw new ConfigException($"--listen: '{options.ListenOverride}' is not HOST:PORT");
+
+        var db = new Db(config.Database.Path, config.Database.BusyTimeoutMs);
+        await Migrator.MigrateAsync(db);
+
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        var logger = LoggingSetup.Create(config.Log, options.ConsoleLog);
+        builder.Services.AddSerilog(logger, dispose: true);
+        // Nothing is encrypted with data protection (no cookies, no antiforgery); an in-memory key ring keeps the
+        // service from writing keys to a home directory a systemd DynamicUser does not have.
+        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestBodySize = config.Server.MaxBodyBytes;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            if (listen.Host == "localhost") kestrel.ListenLocalhost(listen.Port);
+            else kestrel.Listen(IPAddress.Parse(listen.Host), listen.Port);
+        });
+
+        builder.Services.AddSingleton(config);
+        builder.Services.AddSingleton(db);
+        builder.Services.Configure<JsonOptions>(json =>
+        {
+            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default);
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
+        });
+        // Bad input must become a JSON 4xx from our error handler, not a silent empty 400.
+        builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
+        builder.Services.AddTeehouseAuth();
+        builder.Services.AddSingleton<TeepodStore>();
+        AddCarterModules(builder.Services);
+
+        var app = builder.Build();
+        app.UseJsonErrors();
+        app.UseSerilogRequestLogging(o =>
+        {
+            o.Logger = logger;
+            o.MessageTemplate = "HTTP {RequestMethod} {RequestPath} responded {StatusCode} in {Elapsed:0.0} ms";
+        });
+        app.UseApiErrors();
+        app.UseAuthentication();
+        app.UseAuthorization();
+        app.MapCarter();
+        return app;
+    }
+
+    /// <summary>
+    /// Carter's assembly scan does not survive AOT (no DependencyContext, trimmed constructors), so the catalogue is
+    /// given explicitly and each module is registered by hand. A new feature module is added here.
+    /// </summary>
+    private static void AddCarterModules(IServiceCollection services)
+    {
+        services.AddCarter(new DependencyContextAssemblyCatalog([typeof(ServerApp).Assembly]), c =>
+        {
+            c.WithEmptyModules();
+            c.WithEmptyValidators();
+            c.WithEmptyResponseNegotiators();
+        });
+        services.AddSingleton<ICarterModule, HealthModule>();
+        services.AddSingleton<ICarterModule, AuthModule>();
+        services.AddSingleton<ICarterModule, TeepodsModule>();
+    }
+
+    /// <summary>The address Kestrel actually bound (port 0 in the config becomes the real port).</summary>
+    public static Uri BoundAddress(this WebApplication app)
+    {
+        var addresses = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses;
+        return new Uri(addresses.First());
+    }
+}

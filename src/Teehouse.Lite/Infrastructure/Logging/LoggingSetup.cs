@@ -1,0 +1,48 @@
+using System.Globalization;
+using Serilog;
+using Serilog.Events;
+using Teehouse.Lite.Infrastructure.Config;
+
+namespace Teehouse.Lite.Infrastructure.Logging;
+
+/// <summary>
+/// Serilog configured in code (configuration binding by reflection is not AOT-safe). Request bodies, headers and
+/// query strings are never logged, so tokens and encrypted_env cannot reach a log line through the request log.
+/// </summary>
+public static class LoggingSetup
+{
+    private const string Template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
+
+    public static Serilog.ILogger Create(LogConfig config, bool console = true)
+    {
+        var level = ParseLevel(config.Level);
+        var logger = new LoggerConfiguration()
+            .MinimumLevel.Is(level)
+            // Kestrel/routing chatter at Information is noise next to our own request log line.
+            .MinimumLevel.Override("Microsoft.AspNetCore", level < LogEventLevel.Warning ? LogEventLevel.Warning : level)
+            .MinimumLevel.Override("Microsoft.Hosting.Lifetime", LogEventLevel.Information)
+            .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
+            // "AuthenticationScheme was challenged" on every 401 repeats what the request log line already says.
+            .MinimumLevel.Override("Teehouse.Lite.Auth.ApiTokenAuthenticationHandler", LogEventLevel.Warning)
+            .Enrich.FromLogContext();
+        if (console)
+            logger.WriteTo.Console(outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture);
+        if (config.File.Length > 0)
+        {
+            logger.WriteTo.File(config.File, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
+                rollingInterval: RollingInterval.Day, retainedFileCountLimit: config.RetainedFiles,
+                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false);
+        }
+        return logger.CreateLogger();
+    }
+
+    public static LogEventLevel ParseLevel(string level) => level.ToLowerInvariant() switch
+    {
+        "verbose" => LogEventLevel.Verbose,
+        "debug" => LogEventLevel.Debug,
+        "warning" => LogEventLevel.Warning,
+        "error" => LogEventLevel.Error,
+        "fatal" => LogEventLevel.Fatal,
+        _ => LogEventLevel.Information,
+    };
+}

@@ -1,0 +1,38 @@
+namespace Teehouse.Lite.Teepods;
+
+/// <summary>A row of the teepods table.</summary>
+public sealed class TeepodRecord
+{
+    public long Id { get; set; }
+    public string Name { get; set; } = "";
+    public string Endpoint { get; set; } = "";
+    public string? AuthToken { get; set; }
+    public string? RegionIdentifier { get; set; }
+    public string? KmsEndpoint { get; set; }
+    public string? KmsUrl { get; set; }
+    public string? KmsVersion { get; set; }
+    public string? KmsCaCertPem { get; set; }
+    public string? TproxyEndpoint { get; set; }
+    public string? TproxyUrl { get; set; }
+    public string? TproxyVersion { get; set; }
+    public string? TproxyBaseDomain { get; set; }
+    public long? TproxyPort { get; set; }
+    public long? TproxyTappdPort { get; set; }
+    public string? TeepodVersion { get; set; }
+    public long? MaxCvmNumber { get; set; }
+    public long? MaxAllocableVcpu { get; set; }
+    public long? MaxAllocableMemoryInMb { get; set; }
+    public long? MaxDiskSizeInGb { get; set; }
+    public string Status { get; set; } = TeepodStatus.Offline;
+    public bool Enabled { get; set; }
+    public bool Listed { get; set; }
+    public string? LastPingAt { get; set; }
+    public string? LastError { get; set; }
+    public string CreatedAt { get; set; } = "";
+}
+
+public static class TeepodStatus
+{
+    public const string Online = "online";
+    public const string Offline = "offline";
+}
