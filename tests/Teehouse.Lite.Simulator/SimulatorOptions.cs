@@ -1,0 +1,122 @@
+namespace Teehouse.Lite.Simulator;
+
+/// <summary>
+/// Knobs mirroring the parts of <c>vmm.toml</c> (and the companion KMS/gateway) that change what a
+/// client observes. Defaults follow dstack's built-in configuration.
+/// </summary>
+public sealed class SimulatorOptions
+{
+    /// <summary>TCP port on 127.0.0.1; 0 picks a free one (kept across <see cref="SimulatorHost.ComeBackAsync"/>).</summary>
+    public int Port { get; set; }
+
+    /// <summary>Number of VMs to pre-populate (deterministic from <see cref="Seed"/>).</summary>
+    public int PrepopulateVms { get; set; }
+
+    /// <summary>Seed for every generated value: pre-populated VMs, VM ids, KMS keys.</summary>
+    public int Seed { get; set; } = 20250101;
+
+    /// <summary><c>[auth] enabled</c>.</summary>
+    public bool AuthEnabled { get; set; }
+
+    /// <summary><c>[auth] tokens</c>.</summary>
+    public IReadOnlyList<string> Tokens { get; set; } = [];
+
+    /// <summary><c>cvm.cid_pool_size</c>, reported as <c>max_cvm_number</c> and enforced as "CID pool exhausted".
+    /// Raised to <see cref="PrepopulateVms"/> when smaller, so every pre-populated VM fits.</summary>
+    public uint MaxCvmNumber { get; set; } = 1000;
+
+    /// <summary><c>cvm.cid_start</c>.</summary>
+    public uint CidStart { get; set; } = 1000;
+
+    /// <summary><c>cvm.max_allocable_vcpu</c> (reported only; dstack does not enforce it at CreateVm).</summary>
+    public uint MaxAllocableVcpu { get; set; } = 20;
+
+    /// <summary><c>cvm.max_allocable_memory_in_mb</c> (reported only).</summary>
+    public uint MaxAllocableMemoryMb { get; set; } = 100_000;
+
+    /// <summary><c>cvm.port_mapping.enabled</c>.</summary>
+    public bool PortMappingEnabled { get; set; }
+
+    /// <summary><c>cvm.port_mapping.address</c>, used when a mapping has no host_address.</summary>
+    public string PortMappingAddress { get; set; } = "127.0.0.1";
+
+    /// <summary><c>cvm.port_mapping.range</c>: allowed host ports for tcp (dstack's default range is tcp only).</summary>
+    public uint PortMappingTcpFrom { get; set; } = 1;
+
+    public uint PortMappingTcpTo { get; set; } = 20_000;
+
+    /// <summary>Optional udp range; null means udp mappings are not allowed.</summary>
+    public (uint From, uint To)? PortMappingUdpRange { get; set; }
+
+    /// <summary><c>cvm.gpu.enabled</c>.</summary>
+    public bool GpuEnabled { get; set; }
+
+    /// <summary><c>cvm.gpu.allow_attach_all</c>.</summary>
+    public bool GpuAllowAttachAll { get; set; } = true;
+
+    /// <summary>Guest images found under <c>image.path</c>.</summary>
+    public IReadOnlyList<SimImage> Images { get; set; } = SimImage.Defaults;
+
+    /// <summary>How long the background cleanup of RemoveVm takes before the VM disappears.</summary>
+    public TimeSpan RemoveDelay { get; set; } = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>How long a guest takes to power off after ShutdownVm ("stopping" window).</summary>
+    public TimeSpan ShutdownDelay { get; set; } = TimeSpan.FromMilliseconds(300);
+
+    /// <summary>CARGO_PKG_VERSION of the simulated dstack-vmm.</summary>
+    public string Version { get; set; } = "0.5.5";
+
+    /// <summary>Git revision string exactly as dstack reports it in <c>Version.rev</c>, including the <c>git:</c> prefix.</summary>
+    public string Rev { get; set; } = "git:5b1b0e8f3c2a9d7e4f60";
+
+    /// <summary>Top-level <c>kms_url</c> used by the VMM's GetAppEnvEncryptPubKey proxy; false simulates an empty value.</summary>
+    public bool KmsConfigured { get; set; } = true;
+
+    /// <summary><c>cvm.kms_urls</c>; null means the simulator's own <see cref="SimulatorHost.KmsUrl"/>.</summary>
+    public IReadOnlyList<string>? KmsUrls { get; set; }
+
+    /// <summary><c>cvm.gateway_urls</c>; null means the simulator's own <see cref="SimulatorHost.GatewayUrl"/>.</summary>
+    public IReadOnlyList<string>? GatewayUrls { get; set; }
+
+    /// <summary><c>[gateway] base_domain</c>.</summary>
+    public string GatewayBaseDomain { get; set; } = "localhost";
+
+    /// <summary><c>[gateway] port</c> (the public port apps are reached on).</summary>
+    public uint GatewayPort { get; set; } = 8082;
+
+    /// <summary><c>[gateway] agent_port</c> (guest agent dashboard port used in app_url).</summary>
+    public uint GatewayAgentPort { get; set; } = 8090;
+
+    /// <summary><c>run_path</c>, only visible inside error messages that quote file paths.</summary>
+    public string RunPath { get; set; } = "/home/dstack/.dstack-vmm/vm";
+
+    /// <summary><c>image.path</c>, likewise only quoted in error messages.</summary>
+    public string ImagePath { get; set; } = "/home/dstack/.dstack-vmm/image";
+
+    /// <summary><c>event_buffer_size</c>.</summary>
+    public int EventBufferSize { get; set; } = 20;
+
+    /// <summary>Idle interval between <c>[vmm heartbeat]</c> lines on followed log streams (dstack: 60 s).</summary>
+    public TimeSpan LogHeartbeatInterval { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>KMS is_dev / allow_any_upgrade.</summary>
+    public bool KmsIsDev { get; set; } = true;
+
+    /// <summary>KMS GetMeta gateway_app_id (null serializes as null, as with an unconfigured auth API).</summary>
+    public string? KmsGatewayAppId { get; set; } = "any";
+
+    public string? KmsContractAddress { get; set; }
+
+    public ulong? KmsChainId { get; set; }
+
+    public string? KmsAppAuthImplementation { get; set; }
+
+    /// <summary>Clock used for uptime / exited_at / created_at; tests may substitute a fake.</summary>
+    public TimeProvider Clock { get; set; } = TimeProvider.System;
+
+    /// <summary>Fault active from the start.</summary>
+    public FaultMode InitialFault { get; set; } = FaultMode.None;
+
+    /// <summary>Delay for <see cref="FaultMode.Slow"/> when none is given explicitly.</summary>
+    public TimeSpan InitialFaultDelay { get; set; } = TimeSpan.FromSeconds(3);
+}
