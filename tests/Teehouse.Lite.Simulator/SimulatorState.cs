@@ -222,7 +222,7 @@ public sealed class SimulatorState : IDisposable
                     ["instance_id_seed"] = HexBytes.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(id)).AsSpan(0, 20)),
                     ["instance_id"] = instanceId,
                     ["app_id"] = vm.AppId,
-                });
+                }, PrpcJson.Plain);
                 ApplyGuestEvent(vm, "instance.info", info);
             }
 

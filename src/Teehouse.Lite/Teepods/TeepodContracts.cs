@@ -1,6 +1,8 @@
+using Teehouse.Lite.Kms;
+
 namespace Teehouse.Lite.Teepods;
 
-// The teepod shape of the contract (seeds/000), field for field; keys are present even when null.
+// The teepod shapes of the contract (seeds/000), field for field; keys are present even when null.
 
 public sealed record TeepodResponse(
     long Id,
@@ -23,7 +25,9 @@ public sealed record TeepodResponse(
     bool Enabled,
     string? LastPingAt,
     string CreatedAt,
-    string? RegionIdentifier);
+    string? RegionIdentifier,
+    bool Listed,
+    string? LastError);
 
 public sealed record KmsCaCertInfo(
     CertName Subject,
@@ -40,3 +44,46 @@ public sealed record KmsCaCertInfo(
     string? Quote);
 
 public sealed record CertName(string? CommonName, string? Organization, string? Country, string? State, string? Locality);
+
+/// <summary>POST /teepods. Everything is nullable so that all problems are reported together as one 422.</summary>
+public sealed record RegisterTeepodRequest(
+    string? Name,
+    string? Endpoint,
+    string? RegionIdentifier,
+    string? KmsEndpoint,
+    string? TproxyEndpoint,
+    string? TproxyBaseDomain,
+    int? TproxyPort,
+    int? TproxyTappdPort,
+    string? AuthToken,
+    bool? Listed);
+
+/// <summary>PUT /teepods/{id}: a field left out (or null) is left unchanged.</summary>
+public sealed record UpdateTeepodRequest(string? Name, bool? Enabled, bool? Listed, string? RegionIdentifier);
+
+/// <summary>GET /teepods/available.</summary>
+public sealed record TierCapacity(string Tier, TierLimits Capacity, List<TeepodNode> Nodes, List<KmsInfo> KmsList);
+
+public sealed record TierLimits(int? MaxInstances, int? MaxVcpu, int? MaxMemory, int? MaxDisk);
+
+public sealed record TeepodNode(
+    long TeepodId,
+    string Name,
+    bool Listed,
+    double ResourceScore,
+    long RemainingVcpu,
+    long RemainingMemory,
+    long RemainingCvmSlots,
+    List<AvailableImage> Images,
+    long? DedicatedForTeamId,
+    bool SupportOnchainKms,
+    string? Fmspc,
+    string? DeviceId,
+    string? RegionIdentifier,
+    string? DefaultKms,
+    List<string> KmsList);
+
+public sealed record AvailableImage(string Name, bool IsDev, int[] Version, string? OsImageHash);
+
+/// <summary>A guest OS image as cached from the teepod's ListImages.</summary>
+public sealed record StoredImage(string Name, string Version, bool IsDev);

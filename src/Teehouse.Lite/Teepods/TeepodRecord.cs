@@ -26,7 +26,12 @@ public sealed class TeepodRecord
     public string Status { get; set; } = TeepodStatus.Offline;
     public bool Enabled { get; set; }
     public bool Listed { get; set; }
+    public int VmCount { get; set; }
+    public long UsedVcpu { get; set; }
+    public long UsedMemoryMb { get; set; }
+    public string ImagesJson { get; set; } = "[]";
     public string? LastPingAt { get; set; }
+    public string? LastSeenAt { get; set; }
     public string? LastError { get; set; }
     public string CreatedAt { get; set; } = "";
 }

@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Database;
 
 namespace Teehouse.Lite.Teepods;
@@ -10,7 +11,7 @@ public sealed class TeepodStore(Db db)
         id, name, endpoint, auth_token, region_identifier, kms_endpoint, kms_url, kms_version, kms_ca_cert_pem,
         tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port, tproxy_tappd_port, teepod_version,
         max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb, max_disk_size_in_gb, status, enabled, listed,
-        last_ping_at, last_error, created_at
+        vm_count, used_vcpu, used_memory_mb, images_json, last_ping_at, last_seen_at, last_error, created_at
         """;
 
     public async Task<List<TeepodRecord>> ListAsync(bool includeDisabled)
@@ -24,5 +25,88 @@ public sealed class TeepodStore(Db db)
     {
         await using var c = await db.OpenAsync();
         return await c.QuerySingleOrDefaultAsync<TeepodRecord>($"SELECT {Columns} FROM teepods WHERE id = @id", new { id });
+    }
+
+    /// <summary>The teepod that already uses this name or endpoint, if any (names compare case-insensitively).</summary>
+    public async Task<TeepodRecord?> FindConflictAsync(string? name, string? endpoint, long exceptId = 0)
+    {
+        await using var c = await db.OpenAsync();
+        return await c.QueryFirstOrDefaultAsync<TeepodRecord>(
+            $"SELECT {Columns} FROM teepods WHERE id <> @exceptId AND (lower(name) = lower(@name) OR endpoint = @endpoint)",
+            new { name, endpoint, exceptId });
+    }
+
+    /// <summary>Inserts a probed teepod; null when the name or endpoint was taken in the meantime.</summary>
+    public async Task<TeepodRecord?> InsertAsync(TeepodRecord t)
+    {
+        await using var c = await db.OpenAsync();
+        try
+        {
+            var id = await c.ExecuteScalarAsync<long>("""
+                INSERT INTO teepods (name, endpoint, auth_token, region_identifier, kms_endpoint, kms_url, kms_version,
+                    kms_ca_cert_pem, tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port,
+                    tproxy_tappd_port, teepod_version, max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb,
+                    max_disk_size_in_gb, status, enabled, listed, vm_count, used_vcpu, used_memory_mb, images_json,
+                    last_ping_at, last_seen_at, last_error, created_at)
+                VALUES (@Name, @Endpoint, @AuthToken, @RegionIdentifier, @KmsEndpoint, @KmsUrl, @KmsVersion,
+                    @KmsCaCertPem, @TproxyEndpoint, @TproxyUrl, @TproxyVersion, @TproxyBaseDomain, @TproxyPort,
+                    @TproxyTappdPort, @TeepodVersion, @MaxCvmNumber, @MaxAllocableVcpu, @MaxAllocableMemoryInMb,
+                    @MaxDiskSizeInGb, @Status, @Enabled, @Listed, @VmCount, @UsedVcpu, @UsedMemoryMb, @ImagesJson,
+                    @LastPingAt, @LastSeenAt, @LastError, @CreatedAt)
+                RETURNING id
+                """, t);
+            return await c.QuerySingleAsync<TeepodRecord>($"SELECT {Columns} FROM teepods WHERE id = @id", new { id });
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19) // SQLITE_CONSTRAINT: UNIQUE name/endpoint
+        {
+            return null;
+        }
+    }
+
+    /// <summary>Applies the given fields; false when the new name collides with another teepod.</summary>
+    public async Task<bool> UpdateAsync(long id, string? name, bool? enabled, bool? listed, string? regionIdentifier)
+    {
+        await using var c = await db.OpenAsync();
+        try
+        {
+            await c.ExecuteAsync("""
+                UPDATE teepods SET
+                    name = COALESCE(@name, name),
+                    enabled = COALESCE(@enabled, enabled),
+                    listed = COALESCE(@listed, listed),
+                    region_identifier = COALESCE(@regionIdentifier, region_identifier)
+                WHERE id = @id
+                """, new { id, name, enabled, listed, regionIdentifier });
+            return true;
+        }
+        catch (SqliteException e) when (e.SqliteErrorCode == 19)
+        {
+            return false;
+        }
+    }
+
+    /// <summary>Stores what a successful ping saw and marks the teepod online.</summary>
+    public async Task RecordPingAsync(long id, VmmSnapshot s, string now)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("""
+            UPDATE teepods SET status = 'online', teepod_version = @Version, max_cvm_number = @MaxCvmNumber,
+                max_allocable_vcpu = @MaxAllocableVcpu, max_allocable_memory_in_mb = @MaxAllocableMemoryInMb,
+                vm_count = @VmCount, used_vcpu = @UsedVcpu, used_memory_mb = @UsedMemoryMb, images_json = @ImagesJson,
+                last_ping_at = @now, last_seen_at = @now, last_error = NULL
+            WHERE id = @id
+            """, new
+        {
+            id, now, s.Version, s.MaxCvmNumber, s.MaxAllocableVcpu, s.MaxAllocableMemoryInMb,
+            s.Use.VmCount, UsedVcpu = s.Use.Vcpu, UsedMemoryMb = s.Use.MemoryMb, s.ImagesJson,
+        });
+    }
+
+    public async Task RecordFailureAsync(long id, string error, string now)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync(
+            "UPDATE teepods SET status = 'offline', last_ping_at = @now, last_error = @error WHERE id = @id",
+            new { id, now, error });
     }
 }

@@ -1,6 +1,7 @@
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 
 namespace Teehouse.Lite.Simulator.Prpc;
 
@@ -8,10 +9,18 @@ namespace Teehouse.Lite.Simulator.Prpc;
 /// Serializer settings that reproduce serde_json output: proto snake_case names, unset optionals as
 /// <c>null</c> rather than omitted, and no HTML-escaping of characters serde leaves alone.
 /// </summary>
+/// <remarks>
+/// The simulator is a JIT-only test tool, so it serializes by reflection; the resolver is set explicitly because the
+/// test project that hosts it in-process turns reflection off by default (to catch the product's AOT gaps).
+/// </remarks>
 internal static class PrpcJson
 {
+    /// <summary>Plain reflection-based options for internal files and payloads.</summary>
+    public static readonly JsonSerializerOptions Plain = new() { TypeInfoResolver = new DefaultJsonTypeInfoResolver() };
+
     public static readonly JsonSerializerOptions Compact = new()
     {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower,
         DefaultIgnoreCondition = JsonIgnoreCondition.Never,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
@@ -21,6 +30,7 @@ internal static class PrpcJson
     // serde_json::to_string_pretty: two-space indent, '\n' line breaks.
     private static readonly JsonSerializerOptions Pretty = new()
     {
+        TypeInfoResolver = new DefaultJsonTypeInfoResolver(),
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
         WriteIndented = true,
         IndentSize = 2,

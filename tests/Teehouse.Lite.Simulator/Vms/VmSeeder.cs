@@ -1,3 +1,4 @@
+using Teehouse.Lite.Simulator.Prpc;
 using System.Text;
 using System.Text.Encodings.Web;
 using System.Text.Json;
@@ -164,7 +165,7 @@ internal static class VmSeeder
     {
         var keys = AllowedEnvs[workload].Length > 0 ? AllowedEnvs[workload] : ["LOG_LEVEL"];
         var env = keys.Select(k => new Dictionary<string, string> { ["key"] = k, ["value"] = Hex(rng, 8) }).ToList();
-        var plaintext = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["env"] = env });
+        var plaintext = JsonSerializer.SerializeToUtf8Bytes(new Dictionary<string, object> { ["env"] = env }, PrpcJson.Plain);
         var ephemeral = new byte[32];
         rng.NextBytes(ephemeral);
         var nonce = new byte[12];

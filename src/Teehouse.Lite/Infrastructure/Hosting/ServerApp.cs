@@ -9,6 +9,7 @@ using Teehouse.Lite.Auth;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Teepods;
@@ -55,7 +56,11 @@ public static class ServerApp
         // Bad input must become a JSON 4xx from our error handler, not a silent empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddTeehouseAuth();
+        builder.Services.AddSingleton(new DstackClientFactory(TimeSpan.FromMilliseconds(config.Vmm.RequestTimeoutMs)));
         builder.Services.AddSingleton<TeepodStore>();
+        builder.Services.AddSingleton<TeepodProbe>();
+        builder.Services.AddSingleton<TeepodPinger>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<TeepodPinger>());
         AddCarterModules(builder.Services);
 
         var app = builder.Build();

@@ -21,4 +21,8 @@ namespace Teehouse.Lite.Infrastructure.Http;
 [JsonSerializable(typeof(CurrentUserV20251028))]
 [JsonSerializable(typeof(List<TeepodResponse>))]
 [JsonSerializable(typeof(TeepodResponse))]
+[JsonSerializable(typeof(RegisterTeepodRequest))]
+[JsonSerializable(typeof(UpdateTeepodRequest))]
+[JsonSerializable(typeof(TierCapacity))]
+[JsonSerializable(typeof(List<StoredImage>))]
 public partial class AppJsonContext : JsonSerializerContext;

@@ -133,6 +133,7 @@ public static partial class ErrorHandling
     {
         404 => "Not Found",
         405 => "Method Not Allowed",
+        413 => "Request body too large",
         401 => "Not authenticated",
         403 => "Forbidden",
         _ => ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : $"HTTP {status}",

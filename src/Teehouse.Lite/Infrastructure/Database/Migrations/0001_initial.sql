@@ -48,7 +48,13 @@ CREATE TABLE teepods (
     status                     TEXT NOT NULL DEFAULT 'offline' CHECK (status IN ('online', 'offline')),
     enabled                    INTEGER NOT NULL DEFAULT 1,
     listed                     INTEGER NOT NULL DEFAULT 1,
+    -- What the last successful ping saw: resources held by VMs and the guest OS images on offer.
+    vm_count                   INTEGER NOT NULL DEFAULT 0,
+    used_vcpu                  INTEGER NOT NULL DEFAULT 0,
+    used_memory_mb             INTEGER NOT NULL DEFAULT 0,
+    images_json                TEXT NOT NULL DEFAULT '[]',
     last_ping_at               TEXT,
+    last_seen_at               TEXT,
     last_error                 TEXT,
     created_at                 TEXT NOT NULL
 );

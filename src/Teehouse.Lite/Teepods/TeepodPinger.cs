@@ -1,0 +1,58 @@
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
+
+namespace Teehouse.Lite.Teepods;
+
+/// <summary>
+/// Pings every enabled teepod each <c>vmm.ping_interval_s</c>, a bounded number at a time, and records what it saw
+/// (online, version, limits, resources in use, images) or why it failed (offline). API requests never wait on it:
+/// they read what the last ping stored.
+/// </summary>
+public sealed class TeepodPinger(
+    TeepodStore store, TeepodProbe probe, TeehouseConfig config, ILogger<TeepodPinger> logger) : BackgroundService
+{
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(config.Vmm.PingIntervalS));
+        do
+        {
+            try
+            {
+                await PingAllAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is not OperationCanceledException)
+            {
+                logger.LogError(e, "Teepod ping round failed");
+            }
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    public async Task PingAllAsync(CancellationToken ct)
+    {
+        var teepods = await store.ListAsync(includeDisabled: false);
+        await Parallel.ForEachAsync(teepods,
+            new ParallelOptions { MaxDegreeOfParallelism = config.Vmm.PingConcurrency, CancellationToken = ct },
+            async (teepod, token) => await PingAsync(teepod, token));
+    }
+
+    public async Task<bool> PingAsync(TeepodRecord teepod, CancellationToken ct)
+    {
+        try
+        {
+            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct);
+            await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
+            if (teepod.Status != TeepodStatus.Online)
+                logger.LogInformation("Teepod {Id} ({Name}) is online (dstack-vmm {Version})", teepod.Id, teepod.Name, snapshot.Version);
+            return true;
+        }
+        catch (DstackException e)
+        {
+            await store.RecordFailureAsync(teepod.Id, e.Message, Clock.NowText());
+            if (teepod.Status != TeepodStatus.Offline || teepod.LastError != e.Message)
+                logger.LogWarning("Teepod {Id} ({Name}) is offline: {Detail}", teepod.Id, teepod.Name, e.Message);
+            return false;
+        }
+    }
+}

@@ -1,0 +1,74 @@
+using System.Text.Json;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
+
+namespace Teehouse.Lite.Teepods;
+
+/// <summary>What one look at a dstack-vmm shows: version, limits, the resources its VMs hold, the images it offers.</summary>
+public sealed record VmmSnapshot(
+    string Version,
+    long? MaxCvmNumber,
+    long? MaxAllocableVcpu,
+    long? MaxAllocableMemoryInMb,
+    ResourceUse Use,
+    IReadOnlyList<StoredImage> Images,
+    VmmMeta Meta)
+{
+    public string ImagesJson => JsonSerializer.Serialize(Images.ToList(), AppJsonContext.Default.ListStoredImage);
+}
+
+/// <summary>The KMS facts shown on a teepod: its URL, version and root CA certificate.</summary>
+public sealed record KmsFacts(string Url, string? Version, string? CaCertPem);
+
+/// <summary>Asks a teepod's dstack-vmm (and its KMS and gateway) what it is. Failures surface as DstackException (502/504).</summary>
+public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig config, ILogger<TeepodProbe> logger)
+{
+    public const int StatusPageSize = 500;
+
+    public async Task<VmmSnapshot> SnapshotAsync(string endpoint, string? authToken, CancellationToken ct)
+    {
+        var vmm = clients.Vmm(endpoint, authToken);
+        var version = await vmm.VersionAsync(ct);
+        var meta = await vmm.GetMetaAsync(ct);
+        var images = await vmm.ListImagesAsync(ct);
+
+        // A paged Status keeps memory flat on hosts with thousands of VMs.
+        var vms = new List<(string, long, long)>();
+        await foreach (var vm in vmm.ListAllVmsAsync(StatusPageSize, brief: false, ct))
+            vms.Add((vm.Status ?? "", vm.Configuration?.Vcpu ?? 0, vm.Configuration?.Memory ?? 0));
+
+        return new VmmSnapshot(
+            version.Version ?? "",
+            meta.Resources?.MaxCvmNumber,
+            meta.Resources?.MaxAllocableVcpu,
+            meta.Resources?.MaxAllocableMemoryInMb,
+            ResourceUse.Of(vms),
+            images.Select(i => new StoredImage(i.Name ?? "", i.Version ?? "", i.IsDev)).Where(i => i.Name.Length > 0).ToList(),
+            meta);
+    }
+
+    /// <summary>
+    /// The KMS root certificate and version. <paramref name="required"/>: the operator named this KMS, so failing to
+    /// reach it fails the registration; otherwise (the URL came from the vmm's own settings) it is best effort.
+    /// </summary>
+    public async Task<KmsFacts> KmsAsync(string url, bool required, CancellationToken ct)
+    {
+        var version = config.Kms.FirstOrDefault(k => SameUrl(k.Url, url))?.Version;
+        try
+        {
+            var meta = await clients.Kms(url).GetMetaAsync(ct);
+            return new KmsFacts(url, string.IsNullOrEmpty(version) ? null : version, meta.CaCert);
+        }
+        catch (DstackException e) when (!required)
+        {
+            logger.LogWarning("KMS {Url} announced by the teepod could not be read: {Detail}", url, e.Message);
+            return new KmsFacts(url, string.IsNullOrEmpty(version) ? null : version, null);
+        }
+    }
+
+    public Task<GatewayInfo> GatewayAsync(string url, CancellationToken ct) => clients.Gateway(url).InfoAsync(ct);
+
+    public static bool SameUrl(string a, string b) =>
+        string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+}
