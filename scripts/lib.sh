@@ -12,6 +12,13 @@ ensure_build_tools() {
   fi
 }
 
+ensure_node() {
+  # The conformance run installs the official SDK/CLI from npm and runs them with node.
+  if ! command -v node >/dev/null 2>&1 || ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm
+  fi
+}
+
 apt_install() {
   local sudo=""
   [ "$(id -u)" -eq 0 ] || sudo="sudo"

@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
-# Runs every test: unit and integration tests (real Kestrel, real SQLite, the dstack-vmm simulator over HTTP) and the
-# end-to-end tests of the published native-AOT binary. Ends with one line `N passed, N failed[, N skipped]`.
+# Runs every test: unit and integration tests (real Kestrel, real SQLite, the dstack-vmm simulator over HTTP), the
+# end-to-end tests of the published native-AOT binary, and the official SDK/CLI conformance run (npm).
+# Ends with one line `N passed, N failed[, N skipped]`.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_build_tools
+ensure_node
 
 log_dir="$(mktemp -d)"
 trap 'rm -rf "$log_dir"' EXIT
@@ -35,6 +37,18 @@ skipped=$(echo "$summary" | awk '{s+=$3} END {print s+0}')
 
 if [ "$test_status" -ne 0 ] && [ "$failed" -eq 0 ]; then
   failed=1 # the runner failed without a summary (crash, hang): never report green
+fi
+
+echo "== conformance: the official @phala/cloud SDK and phala CLI against the published binary"
+TEEHOUSE_BINARY="$PWD/publish/teehouse" bash tests/conformance/run.sh 2>&1 | tee "$log_dir/conformance.log"
+conformance_status=${PIPESTATUS[0]}
+conformance=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log_dir/conformance.log" | tail -n 1)
+if [ -n "$conformance" ]; then
+  passed=$((passed + $(echo "$conformance" | awk '{print $1}')))
+  failed=$((failed + $(echo "$conformance" | awk '{print $3}')))
+fi
+if [ "$conformance_status" -ne 0 ] && { [ -z "$conformance" ] || [ "$(echo "$conformance" | awk '{print $3}')" -eq 0 ]; }; then
+  failed=$((failed + 1))
 fi
 failed=$((failed + failed_steps))
 
