@@ -198,6 +198,7 @@ public sealed class SimulatorHost : IAsyncDisposable
 
         if (isGetOrPost && TryMethod(path, "prpc/", out var vmmMethod))
         {
+            State.BeforeCall(vmmMethod.StartsWith("Teepod.", StringComparison.Ordinal) ? vmmMethod["Teepod.".Length..] : vmmMethod);
             if (await FaultMiddleware.ApplyAsync(context, State.Faults, isPrpc: true, stopping))
             {
                 return;

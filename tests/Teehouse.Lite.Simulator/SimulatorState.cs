@@ -295,6 +295,33 @@ public sealed class SimulatorState : IDisposable
         }
     }
 
+    /// <summary>
+    /// Lets the next <paramref name="successfulCalls"/> calls of <paramref name="method"/> through, then switches
+    /// <paramref name="mode"/> on for every call: a host that dies half-way through a paged listing.
+    /// </summary>
+    public void FailAfter(string method, int successfulCalls, FaultMode mode = FaultMode.Error500)
+    {
+        lock (_tripGate) _trip = (method, successfulCalls, mode);
+    }
+
+    internal void BeforeCall(string method)
+    {
+        lock (_tripGate)
+        {
+            if (_trip is not { } trip || trip.Method != method) return;
+            if (trip.Remaining > 0)
+            {
+                _trip = trip with { Remaining = trip.Remaining - 1 };
+                return;
+            }
+            _trip = null;
+            Faults.Set(trip.Mode, null);
+        }
+    }
+
+    private readonly Lock _tripGate = new();
+    private (string Method, int Remaining, FaultMode Mode)? _trip;
+
     internal void CountCall(string method) => _calls.AddOrUpdate(method, 1, static (_, n) => n + 1);
 
     internal bool TryGetVm(string id, out VmRecord vm) => _vms.TryGetValue(id, out vm!);

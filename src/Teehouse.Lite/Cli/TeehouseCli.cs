@@ -25,6 +25,7 @@ public static class TeehouseCli
             UserCommands.Create(io),
             BackupCommand.Create(io),
             ConfigCommands.Create(io),
+            ImportCommand.Create(io),
         };
 
         var parsed = root.Parse(args);

@@ -1,3 +1,4 @@
+using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
@@ -10,7 +11,8 @@ namespace Teehouse.Lite.Teepods;
 /// they read what the last ping stored.
 /// </summary>
 public sealed class TeepodPinger(
-    TeepodStore store, TeepodProbe probe, TeehouseConfig config, ILogger<TeepodPinger> logger) : BackgroundService
+    TeepodStore store, TeepodProbe probe, CvmStore cvms, DstackClientFactory clients, TeehouseConfig config,
+    ILogger<TeepodPinger> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -41,8 +43,13 @@ public sealed class TeepodPinger(
     {
         try
         {
-            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct);
+            // The same listing reconciles the CVMs recorded for this teepod (status, uptime, instance id, gone).
+            var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
+            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct, reconcile.ApplyAsync);
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
+            var summary = await reconcile.FinishAsync(clients.Vmm(teepod.Endpoint, teepod.AuthToken), ct);
+            if (summary.Updated + summary.Gone > 0)
+                logger.LogInformation("Teepod {Id}: {Updated} CVMs changed, {Gone} gone", teepod.Id, summary.Updated, summary.Gone);
             if (teepod.Status != TeepodStatus.Online)
                 logger.LogInformation("Teepod {Id} ({Name}) is online (dstack-vmm {Version})", teepod.Id, teepod.Name, snapshot.Version);
             return true;

@@ -26,7 +26,9 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
 {
     public const int StatusPageSize = 500;
 
-    public async Task<VmmSnapshot> SnapshotAsync(string endpoint, string? authToken, CancellationToken ct)
+    /// <param name="onBatch">Also hands each page of VMs to the caller (the reconciler), so one listing serves both.</param>
+    public async Task<VmmSnapshot> SnapshotAsync(
+        string endpoint, string? authToken, CancellationToken ct, Func<IReadOnlyList<VmInfo>, Task>? onBatch = null)
     {
         var vmm = clients.Vmm(endpoint, authToken);
         var version = await vmm.VersionAsync(ct);
@@ -35,16 +37,25 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
 
         // A paged Status keeps memory flat on hosts with thousands of VMs.
         var vms = new List<(string, long, long)>();
+        var batch = new List<VmInfo>(StatusPageSize);
         await foreach (var vm in vmm.ListAllVmsAsync(StatusPageSize, brief: false, ct))
-            vms.Add((vm.Status ?? "", vm.Configuration?.Vcpu ?? 0, vm.Configuration?.Memory ?? 0));
+        {
+            vms.Add((vm.Status, vm.Configuration?.Vcpu ?? 0, vm.Configuration?.Memory ?? 0));
+            if (onBatch is null) continue;
+            batch.Add(vm);
+            if (batch.Count < StatusPageSize) continue;
+            await onBatch(batch);
+            batch.Clear();
+        }
+        if (onBatch is not null && batch.Count > 0) await onBatch(batch);
 
         return new VmmSnapshot(
-            version.Version ?? "",
+            version.Version,
             meta.Resources?.MaxCvmNumber,
             meta.Resources?.MaxAllocableVcpu,
             meta.Resources?.MaxAllocableMemoryInMb,
             ResourceUse.Of(vms),
-            images.Select(i => new StoredImage(i.Name ?? "", i.Version ?? "", i.IsDev)).Where(i => i.Name.Length > 0).ToList(),
+            images.Select(i => new StoredImage(i.Name, i.Version, i.IsDev)).Where(i => i.Name.Length > 0).ToList(),
             meta);
     }
 

@@ -49,7 +49,7 @@ public sealed class Db
     public SqliteConnection Open() => OpenAsync().GetAwaiter().GetResult();
 
     /// <summary>Runs <paramref name="work"/> in one transaction; commits when it returns, rolls back when it throws.</summary>
-    public async Task<T> InTransactionAsync<T>(Func<SqliteConnection, IDbTransaction, Task<T>> work, CancellationToken ct = default)
+    public async Task<T> InTransactionAsync<T>(Func<SqliteConnection, SqliteTransaction, Task<T>> work, CancellationToken ct = default)
     {
         await using var connection = await OpenAsync(ct);
         // Not deferred (BEGIN IMMEDIATE): the write lock is taken up front, so two writers queue on busy_timeout

@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Serilog;
 using Teehouse.Lite.Auth;
+using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
@@ -60,6 +61,8 @@ public static class ServerApp
         builder.Services.AddSingleton<TeepodStore>();
         builder.Services.AddSingleton<TeepodProbe>();
         builder.Services.AddSingleton<TeepodPinger>();
+        builder.Services.AddSingleton<CvmStore>();
+        builder.Services.AddSingleton<CvmImporter>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TeepodPinger>());
         AddCarterModules(builder.Services);
 
@@ -92,6 +95,7 @@ public static class ServerApp
         services.AddSingleton<ICarterModule, HealthModule>();
         services.AddSingleton<ICarterModule, AuthModule>();
         services.AddSingleton<ICarterModule, TeepodsModule>();
+        services.AddSingleton<ICarterModule, TeepodCvmsModule>();
     }
 
     /// <summary>The address Kestrel actually bound (port 0 in the config becomes the real port).</summary>

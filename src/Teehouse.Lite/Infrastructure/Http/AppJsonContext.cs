@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
 using Teehouse.Lite.Auth;
+using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Teepods;
 
@@ -25,4 +26,5 @@ namespace Teehouse.Lite.Infrastructure.Http;
 [JsonSerializable(typeof(UpdateTeepodRequest))]
 [JsonSerializable(typeof(TierCapacity))]
 [JsonSerializable(typeof(List<StoredImage>))]
+[JsonSerializable(typeof(HostedCvmResponse))]
 public partial class AppJsonContext : JsonSerializerContext;

@@ -1,0 +1,130 @@
+using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
+
+namespace Teehouse.Lite.Cvms;
+
+/// <summary>What an import or reconcile should do besides bringing known rows in line with the vmm.</summary>
+/// <param name="InsertNew">Record VMs that have no row yet (import); the reconciler leaves them unmanaged.</param>
+/// <param name="OwnerId">Give unowned CVMs this owner.</param>
+/// <param name="MarkListed">Mark the CVMs listed.</param>
+public sealed record CvmSyncOptions(bool InsertNew, long? OwnerId = null, bool MarkListed = false)
+{
+    public static readonly CvmSyncOptions Reconcile = new(InsertNew: false);
+}
+
+public sealed record CvmSyncSummary(int Seen, int New, int Updated, int Unchanged, int Gone);
+
+/// <summary>
+/// Brings the cvms rows of one teepod in line with what its dstack-vmm reports, one batch (a Status page) per
+/// transaction: a teepod that fails half-way leaves only whole batches written, and a re-run finishes the job.
+/// VMs missing from a complete listing are confirmed with a filtered Status before they are marked gone, because a
+/// paged listing is not a snapshot.
+/// </summary>
+public sealed class CvmSyncSession
+{
+    private readonly CvmStore _store;
+    private readonly long _teepodId;
+    private readonly CvmSyncOptions _options;
+    private readonly Dictionary<string, CvmRecord> _known;
+    private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
+    private int _new, _updated, _unchanged;
+
+    private CvmSyncSession(CvmStore store, long teepodId, CvmSyncOptions options, Dictionary<string, CvmRecord> known)
+    {
+        _store = store;
+        _teepodId = teepodId;
+        _options = options;
+        _known = known;
+    }
+
+    public static async Task<CvmSyncSession> BeginAsync(CvmStore store, long teepodId, CvmSyncOptions options) =>
+        new(store, teepodId, options, await store.ForTeepodAsync(teepodId));
+
+    public int Seen => _seen.Count;
+
+    public async Task ApplyAsync(IReadOnlyList<VmInfo> batch)
+    {
+        var now = Clock.NowText();
+        var (added, updated, unchanged) = await _store.Db.InTransactionAsync(async (c, tx) =>
+        {
+            int a = 0, u = 0, same = 0;
+            foreach (var vm in batch)
+            {
+                if (!_seen.Add(vm.Id)) continue; // a page boundary shifted; the VM was handled already
+                if (_known.TryGetValue(vm.Id, out var row))
+                {
+                    var next = Observe(vm, row, now);
+                    var material = Material(row) != Material(next);
+                    if (material || row.Uptime != next.Uptime) await CvmStore.UpdateObservedAsync(c, tx, next);
+                    if (material) u++; else same++;
+                    _pending.Add(next);
+                }
+                else if (_options.InsertNew)
+                {
+                    var created = Observe(vm, new CvmRecord { TeepodId = _teepodId, VmUuid = vm.Id, CreatedAt = now }, now);
+                    await CvmStore.InsertAsync(c, tx, created);
+                    a++;
+                }
+            }
+            return (a, u, same);
+        });
+        // Only after the commit: a failed batch must not change what the next attempt compares against.
+        foreach (var row in _pending) _known[row.VmUuid] = row;
+        _pending.Clear();
+        _new += added;
+        _updated += updated;
+        _unchanged += unchanged;
+    }
+
+    private readonly List<CvmRecord> _pending = [];
+
+    /// <summary>After a complete listing: marks rows whose VM is confirmed missing as gone.</summary>
+    public async Task<CvmSyncSummary> FinishAsync(VmmClient vmm, CancellationToken ct)
+    {
+        var missing = _known.Values.Where(r => r.Status != CvmStatus.Gone && !_seen.Contains(r.VmUuid)).ToList();
+        var gone = new List<long>();
+        foreach (var chunk in missing.Chunk(200))
+        {
+            var still = await vmm.StatusAsync(new VmmStatusRequest { Ids = chunk.Select(r => r.VmUuid).ToList(), Brief = true }, ct);
+            var present = still.Vms.Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
+            gone.AddRange(chunk.Where(r => !present.Contains(r.VmUuid)).Select(r => r.Id));
+        }
+        await _store.MarkGoneAsync(gone, Clock.NowText());
+        return new CvmSyncSummary(_seen.Count, _new, _updated, _unchanged, gone.Count);
+    }
+
+    private CvmRecord Observe(VmInfo vm, CvmRecord row, string now)
+    {
+        var config = vm.Configuration;
+        return new CvmRecord
+        {
+            Id = row.Id,
+            TeepodId = row.TeepodId,
+            VmUuid = vm.Id,
+            AppId = vm.AppId,
+            InstanceId = string.IsNullOrEmpty(vm.InstanceId) ? row.InstanceId : vm.InstanceId,
+            Name = row.Name.Length > 0 ? row.Name : vm.Name,
+            Status = vm.Status,
+            Uptime = vm.Uptime,
+            Image = config?.Image ?? row.Image,
+            ImageVersion = string.IsNullOrEmpty(vm.ImageVersion) ? row.ImageVersion : vm.ImageVersion,
+            Vcpu = config?.Vcpu ?? row.Vcpu,
+            Memory = config?.Memory ?? row.Memory,
+            DiskSize = config?.DiskSize ?? row.DiskSize,
+            ComposeHash = config is null ? row.ComposeHash : AppComposeParser.ComposeHash(config.ComposeFile),
+            UserId = row.UserId ?? _options.OwnerId,
+            Username = row.Username,
+            Listed = row.Listed || _options.MarkListed,
+            InProgress = row.InProgress,
+            CreatedAt = row.CreatedAt,
+            UpdatedAt = now,
+            LastSyncedAt = now,
+            GoneAt = null,
+        };
+    }
+
+    // What makes a row "updated" in a summary; uptime ticks on every look and is written without counting.
+    private static string Material(CvmRecord r) => string.Join('\u001f',
+        r.AppId, r.InstanceId, r.Name, r.Status, r.Image, r.ImageVersion, r.Vcpu, r.Memory, r.DiskSize, r.ComposeHash,
+        r.UserId, r.Listed, r.GoneAt);
+}

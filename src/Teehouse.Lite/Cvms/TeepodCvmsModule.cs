@@ -1,0 +1,83 @@
+using System.Text.Json;
+using Carter;
+using Teehouse.Lite.Auth;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Kms;
+using Teehouse.Lite.Teepods;
+
+namespace Teehouse.Lite.Cvms;
+
+/// <summary>The CVM half of seeds/000: every VM a teepod hosts (managed or not), and adopting one.</summary>
+public sealed class TeepodCvmsModule : ICarterModule
+{
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/teepods/{teepodId}/cvms").RequireAuthorization(Policies.Admin);
+        group.MapGet("/", ListHosted);
+        group.MapPost("/{appId}/list", Adopt);
+    }
+
+    /// <summary>
+    /// Streams the array while paging through the vmm's Status, so a host with thousands of VMs costs one page of
+    /// memory. The first page is fetched before anything is written: an unreachable teepod is still a clean 502/504.
+    /// </summary>
+    private static async Task ListHosted(
+        long teepodId, HttpContext http, TeepodStore teepods, CvmStore cvms, DstackClientFactory clients,
+        TeehouseConfig config, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
+    {
+        var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
+        var records = await cvms.ForTeepodAsync(teepod.Id);
+        var kmsList = config.Kms.Select(KmsInfo.From).ToList();
+        var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+
+        await using var vms = vmm.ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct).GetAsyncEnumerator(ct);
+        var any = await vms.MoveNextAsync();
+
+        http.Response.StatusCode = StatusCodes.Status200OK;
+        http.Response.ContentType = "application/json; charset=utf-8";
+        // Writing into the response pipe (not the stream) keeps serialization free of synchronous I/O.
+        var body = http.Response.BodyWriter;
+        await using var writer = new Utf8JsonWriter(body);
+        writer.WriteStartArray();
+        var written = 0;
+        try
+        {
+            while (any)
+            {
+                var vm = vms.Current;
+                JsonSerializer.Serialize(writer, HostedCvmMapper.Map(vm, records.GetValueOrDefault(vm.Id), teepod, kmsList),
+                    AppJsonContext.Default.HostedCvmResponse);
+                if (++written % 100 == 0)
+                {
+                    writer.Flush();
+                    await body.FlushAsync(ct);
+                }
+                any = await vms.MoveNextAsync();
+            }
+        }
+        catch (DstackException e)
+        {
+            // The 200 and part of the array are already out: cut the connection so the client sees a broken
+            // response rather than a short list it could mistake for the whole host.
+            logger.LogWarning("Listing the VMs of teepod {Id} failed after {Count}: {Detail}", teepod.Id, written, e.Message);
+            http.Abort();
+            return;
+        }
+        writer.WriteEndArray();
+        writer.Flush();
+        await body.FlushAsync(ct);
+    }
+
+    private static async Task<IResult> Adopt(
+        long teepodId, string appId, TeepodStore teepods, CvmImporter importer, CancellationToken ct)
+    {
+        var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
+        if (!AppIds.TryNormalize(appId, out var normalized))
+            throw ValidationException.For("path", "app_id", "app_id must be 40 hex characters (20 bytes), optionally 0x-prefixed");
+        if (!await importer.AdoptAsync(teepod, normalized, ct))
+            throw ApiException.NotFound($"Teepod {teepodId} hosts no VM with app_id {normalized}");
+        return TypedResults.NoContent();
+    }
+}
