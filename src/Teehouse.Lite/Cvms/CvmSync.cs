@@ -45,19 +45,22 @@ public sealed class CvmSyncSession
     public async Task ApplyAsync(IReadOnlyList<VmInfo> batch)
     {
         var now = Clock.NowText();
+        var handled = new HashSet<string>(StringComparer.Ordinal);
+        var observed = new List<CvmRecord>();
         var (added, updated, unchanged) = await _store.Db.InTransactionAsync(async (c, tx) =>
         {
             int a = 0, u = 0, same = 0;
             foreach (var vm in batch)
             {
-                if (!_seen.Add(vm.Id)) continue; // a page boundary shifted; the VM was handled already
+                // A page boundary that shifted between two Status calls can repeat a VM: handle it once.
+                if (_seen.Contains(vm.Id) || !handled.Add(vm.Id)) continue;
                 if (_known.TryGetValue(vm.Id, out var row))
                 {
                     var next = Observe(vm, row, now);
                     var material = Material(row) != Material(next);
                     if (material || row.Uptime != next.Uptime) await CvmStore.UpdateObservedAsync(c, tx, next);
                     if (material) u++; else same++;
-                    _pending.Add(next);
+                    observed.Add(next);
                 }
                 else if (_options.InsertNew)
                 {
@@ -68,15 +71,13 @@ public sealed class CvmSyncSession
             }
             return (a, u, same);
         });
-        // Only after the commit: a failed batch must not change what the next attempt compares against.
-        foreach (var row in _pending) _known[row.VmUuid] = row;
-        _pending.Clear();
+        // Only after the commit: a failed batch must leave the session as it was, so a retry compares correctly.
+        _seen.UnionWith(handled);
+        foreach (var row in observed) _known[row.VmUuid] = row;
         _new += added;
         _updated += updated;
         _unchanged += unchanged;
     }
-
-    private readonly List<CvmRecord> _pending = [];
 
     /// <summary>After a complete listing: marks rows whose VM is confirmed missing as gone.</summary>
     public async Task<CvmSyncSummary> FinishAsync(VmmClient vmm, CancellationToken ct)
