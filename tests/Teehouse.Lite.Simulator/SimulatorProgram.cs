@@ -6,7 +6,7 @@ namespace Teehouse.Lite.Simulator;
 /// <summary>
 /// Standalone entry point:
 /// <c>--port N --vms N [--auth-token T]... [--fault none|hang|slow|garbage|error500 --delay-ms N]
-/// [--max-cvm N] [--port-mapping] [--gpu] [--seed N] [--version V]</c>.
+/// [--max-cvm N] [--max-vcpu N] [--max-memory-mb N] [--port-mapping] [--gpu] [--seed N] [--version V]</c>.
 /// Runs until Ctrl-C / SIGTERM.
 /// </summary>
 public static class SimulatorProgram
@@ -23,7 +23,7 @@ public static class SimulatorProgram
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             await Console.Error.WriteLineAsync(
                 "usage: Teehouse.Lite.Simulator [--port N] [--vms N] [--auth-token T]... [--fault MODE] [--delay-ms N] "
-                + "[--max-cvm N] [--port-mapping] [--gpu] [--seed N] [--version V]");
+                + "[--max-cvm N] [--max-vcpu N] [--max-memory-mb N] [--port-mapping] [--gpu] [--seed N] [--version V]");
             return 2;
         }
 
@@ -63,6 +63,8 @@ public static class SimulatorProgram
                 case "--vms": options.PrepopulateVms = Int(); break;
                 case "--auth-token": tokens.Add(Value()); break;
                 case "--max-cvm": options.MaxCvmNumber = (uint)Int(); break;
+                case "--max-vcpu": options.MaxAllocableVcpu = (uint)Int(); break;
+                case "--max-memory-mb": options.MaxAllocableMemoryMb = (uint)Int(); break;
                 case "--port-mapping": options.PortMappingEnabled = true; break;
                 case "--gpu": options.GpuEnabled = true; break;
                 case "--seed": options.Seed = Int(); break;

@@ -322,6 +322,11 @@ public sealed class SimulatorState : IDisposable
     private readonly Lock _tripGate = new();
     private (string Method, int Remaining, FaultMode Mode)? _trip;
 
+    /// <summary>Encrypts env as deploying clients do (ephemeral X25519, AES-256-GCM), for tests that play the client.</summary>
+    public static byte[] EncryptEnv(byte[] recipientPublicKey, string plaintextJson) =>
+        EnvEncryption.Encrypt(recipientPublicKey, Encoding.UTF8.GetBytes(plaintextJson),
+            RandomNumberGenerator.GetBytes(32), RandomNumberGenerator.GetBytes(12));
+
     internal void CountCall(string method) => _calls.AddOrUpdate(method, 1, static (_, n) => n + 1);
 
     internal bool TryGetVm(string id, out VmRecord vm) => _vms.TryGetValue(id, out vm!);

@@ -97,7 +97,8 @@ sim_url="http://127.0.0.1:$sim_port"
 api_url="http://127.0.0.1:$api_port"
 
 say "start the simulator on $sim_url"
-"$sim_bin" --port "$sim_port" --vms 8 >"$work/simulator.log" 2>&1 &
+# Room for the deploy tests next to the 8 imported VMs (the defaults, 20 vCPU / 100 GB, are about used up).
+"$sim_bin" --port "$sim_port" --vms 8 --max-vcpu 64 --max-memory-mb 262144 >"$work/simulator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do
   grep -q "simulator listening on" "$work/simulator.log" && break
@@ -148,6 +149,9 @@ user_key=$("$binary" token create --user "$plain_user" --role user --config "$co
   || setup_failed "teehouse token create (user) failed"
 nocredit_key=$("$binary" token create --user conformance-nocredit --role user --config "$config" 2>>"$work/cli-setup.log") \
   || setup_failed "teehouse token create (user without credits) failed"
+owner_user="conformance-owner"
+owner_key=$("$binary" token create --user "$owner_user" --role user --config "$config" 2>>"$work/cli-setup.log") \
+  || setup_failed "teehouse token create (CVM owner) failed"
 "$binary" user set-credits "$plain_user" 100 --config "$config" >>"$work/cli-setup.log" 2>&1 \
   || setup_failed "teehouse user set-credits failed"
 "$binary" user set-tier "$plain_user" PRO --config "$config" >>"$work/cli-setup.log" 2>&1 \
@@ -175,13 +179,27 @@ case "$status" in
     ;;
 esac
 
+# The simulator's VMs become CVMs of their own user, as an operator adopts the VMs a host already runs (counted: it
+# is the operator's CLI against the live database). A user of their own: these CVMs count against no other quota.
+teepod_id=$(grep -o '"id":[0-9][0-9]*' "$work/teepod.json" 2>/dev/null | head -n 1 | cut -d: -f2)
+if [ -n "$teepod_id" ] && "$binary" import --teepod "$teepod_id" --owner "$owner_user" --config "$config" \
+     >"$work/import.log" 2>&1; then
+  passed=$((passed + 1))
+  echo "ok   - teehouse import --teepod $teepod_id --owner $owner_user: $(tail -n 1 "$work/import.log")"
+else
+  failed=$((failed + 1))
+  echo "FAIL - teehouse import --teepod ${teepod_id:-?} --owner $owner_user: $(cat "$work/import.log" 2>/dev/null)"
+fi
+
 export PHALA_CLOUD_API_PREFIX="$api_url/api/v1"
 export PHALA_CLOUD_DIR="$work/phala-cloud"   # the CLI's credentials/state: never the home directory
 export PHALA_DISABLE_UPDATE_CHECK=1          # the CLI must not ask the registry for a newer version
 export CONFORMANCE_USERNAME="$plain_user"
 export CONFORMANCE_ADMIN_USERNAME="$admin_user"
+export CONFORMANCE_OWNER_USERNAME="$owner_user"
 export CONFORMANCE_TEEPOD_NAME="sim-1"
 export CONFORMANCE_KMS_ID="local-kms"
+export CONFORMANCE_SIM_URL="$sim_url"         # the simulator's /_sim control API (KMS decrypt check)
 export CONFORMANCE_TIER="PRO"
 mkdir -p "$PHALA_CLOUD_DIR"
 
@@ -190,6 +208,7 @@ say "SDK: node sdk.test.mjs (@phala/cloud with its own zod validation)"
 tap="$work/sdk.tap"
 set +e
 (cd "$here" && PHALA_CLOUD_API_KEY="$user_key" TEEHOUSE_ADMIN_KEY="$admin_key" TEEHOUSE_NOCREDIT_KEY="$nocredit_key" \
+  TEEHOUSE_OWNER_KEY="$owner_key" \
   node --test-reporter=spec --test-reporter-destination=stdout \
        --test-reporter=tap --test-reporter-destination="$tap" \
        sdk.test.mjs)
@@ -232,6 +251,7 @@ check() {
     echo "FAIL - $name: $why"
     local shown="$*"
     shown="${shown//"$user_key"/<user key>}"
+    shown="${shown//"$owner_key"/<owner key>}"
     echo "  \$ ${shown//"$admin_key"/<admin key>}"
     sed 's/^/  | /' "$out" | head -n 40
   fi
@@ -258,6 +278,24 @@ else
   failed=$((failed + 1)); echo "FAIL - phala cvms list-nodes --json does not list kms local-kms"
   sed 's/^/  | /' "$work/cli.out" | head -n 40
 fi
+# `phala kms list` asks GET /kms?is_onchain=true&page_size=100 (strict envelope); the simulator's KMS is not on-chain.
+check "phala kms list --json (GET /kms?is_onchain=true&page_size=100) validates: no on-chain KMS" 0 '"total": *0' \
+  with_key "$user_key" phala kms list --json
+# CVM commands on the imported VMs app-0003 and app-0004 (sdk.test.mjs leaves them alone).
+check "phala cvms get app-0003 --json (GET /cvms/{name}, v2026 detail)" 0 '"name": *"app-0003"' \
+  with_key "$owner_key" phala cvms get app-0003 --json
+check "phala cvms stop app-0003 (POST /cvms/{name}/stop, VMSchema)" 0 "" \
+  with_key "$owner_key" phala cvms stop app-0003
+check "phala cvms start app-0003 (POST /cvms/{name}/start)" 0 "" \
+  with_key "$owner_key" phala cvms start app-0003
+check "phala cvms get app-0003 --json: running after the start" 0 '"status": *"running"' \
+  with_key "$owner_key" phala cvms get app-0003 --json
+check "phala cvms restart app-0003 (POST /cvms/{name}/restart)" 0 "" \
+  with_key "$owner_key" phala cvms restart app-0003
+check "phala cvms delete app-0004 --force (DELETE /cvms/{name}: empty 204)" 0 "" \
+  with_key "$owner_key" phala cvms delete app-0004 --force
+check "phala cvms get app-0003 as another user exits non-zero (404)" nonzero "" \
+  with_key "$user_key" phala cvms get app-0003
 check "phala status with a bad key exits non-zero" nonzero "" \
   with_key "$bad_key" phala status
 check "phala status --json with a bad key exits non-zero" nonzero "" \

@@ -67,7 +67,7 @@ public static class HostedCvmMapper
             c.GatewayUrls);
 
     /// <summary>The first configured KMS whose url is one of the VM's kms_urls; else the first configured one.</summary>
-    private static KmsInfo? PickKms(IReadOnlyList<string> vmKmsUrls, IReadOnlyList<KmsInfo> kmsList)
+    internal static KmsInfo? PickKms(IReadOnlyList<string> vmKmsUrls, IReadOnlyList<KmsInfo> kmsList)
     {
         foreach (var kms in kmsList)
         {

@@ -40,6 +40,9 @@ internal sealed class ControlEndpoints(SimulatorState state, Func<int> port)
                 case ["_sim", "vms", var id, "event"] when isPost:
                     await EventAsync(context, id);
                     return;
+                case ["_sim", "kms", "decrypt"] when isPost:
+                    await DecryptEnvAsync(context);
+                    return;
                 default:
                     await WriteAsync(context, 404, Error($"no control endpoint {context.Request.Method} {path}"));
                     return;
@@ -124,6 +127,37 @@ internal sealed class ControlEndpoints(SimulatorState state, Func<int> port)
         }
 
         await WriteAsync(context, 200, VmJson(id));
+    }
+
+    /// <summary>
+    /// <c>{"app_id": "&lt;40 hex&gt;", "encrypted_env": "&lt;hex&gt;"}</c> → <c>{"plaintext": "..."}</c>: opens an env
+    /// envelope with the simulated KMS's key for the app, as the guest would (422 when it does not open).
+    /// </summary>
+    private async Task DecryptEnvAsync(HttpContext context)
+    {
+        var body = await ReadObjectAsync(context);
+        var appId = body["app_id"]?.GetValue<string>() ?? "";
+        var envelope = body["encrypted_env"]?.GetValue<string>() ?? "";
+        appId = appId.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? appId[2..] : appId;
+        envelope = envelope.StartsWith("0x", StringComparison.OrdinalIgnoreCase) ? envelope[2..] : envelope;
+        byte[] bytes;
+        try
+        {
+            bytes = Convert.FromHexString(envelope);
+        }
+        catch (FormatException)
+        {
+            await WriteAsync(context, 400, Error("encrypted_env is not hex"));
+            return;
+        }
+
+        if (!state.TryDecryptEnv(appId, bytes, out var plaintext))
+        {
+            await WriteAsync(context, 422, Error("the envelope does not open with this app's key"));
+            return;
+        }
+
+        await WriteAsync(context, 200, new JsonObject { ["plaintext"] = plaintext });
     }
 
     private JsonNode Summary()

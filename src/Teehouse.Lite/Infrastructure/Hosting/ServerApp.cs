@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Serilog;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
@@ -63,6 +64,12 @@ public static class ServerApp
         builder.Services.AddSingleton<TeepodPinger>();
         builder.Services.AddSingleton<CvmStore>();
         builder.Services.AddSingleton<CvmImporter>();
+        builder.Services.AddSingleton<CvmQueries>();
+        builder.Services.AddSingleton<CvmRestarter>();
+        builder.Services.AddSingleton<CvmPower>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
+        builder.Services.AddSingleton<ProvisionStore>();
+        builder.Services.AddSingleton<Quota>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TeepodPinger>());
         AddCarterModules(builder.Services);
 
@@ -96,6 +103,9 @@ public static class ServerApp
         services.AddSingleton<ICarterModule, AuthModule>();
         services.AddSingleton<ICarterModule, TeepodsModule>();
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();
+        services.AddSingleton<ICarterModule, CvmsModule>();
+        services.AddSingleton<ICarterModule, DeployModule>();
+        services.AddSingleton<ICarterModule, Teehouse.Lite.Kms.KmsModule>();
     }
 
     /// <summary>The address Kestrel actually bound (port 0 in the config becomes the real port).</summary>

@@ -1,6 +1,7 @@
 using System.Text.Json.Serialization;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Teepods;
 
@@ -27,4 +28,18 @@ namespace Teehouse.Lite.Infrastructure.Http;
 [JsonSerializable(typeof(TierCapacity))]
 [JsonSerializable(typeof(List<StoredImage>))]
 [JsonSerializable(typeof(HostedCvmResponse))]
+[JsonSerializable(typeof(CvmPageV20260121))]
+[JsonSerializable(typeof(CvmPageV20251028))]
+[JsonSerializable(typeof(CvmInfoDetailV20260121))]
+[JsonSerializable(typeof(CvmDetailV20251028))]
+[JsonSerializable(typeof(CvmVmResponse))]
+[JsonSerializable(typeof(CvmStateResponse))]
+[JsonSerializable(typeof(CvmStateStreamEvent))]
+[JsonSerializable(typeof(RestartCvmRequest))]
+[JsonSerializable(typeof(ProvisionCvmRequest))]
+[JsonSerializable(typeof(ProvisionCvmResponse))]
+[JsonSerializable(typeof(CommitCvmRequest))]
+[JsonSerializable(typeof(Teehouse.Lite.Kms.KmsInfo))]
+[JsonSerializable(typeof(Teehouse.Lite.Kms.KmsListResponse))]
+[JsonSerializable(typeof(Teehouse.Lite.Kms.EnvEncryptPubkeyResponse))]
 public partial class AppJsonContext : JsonSerializerContext;

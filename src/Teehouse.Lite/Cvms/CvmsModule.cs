@@ -1,0 +1,260 @@
+using System.Globalization;
+using System.Text.Json;
+using Carter;
+using Microsoft.AspNetCore.Mvc;
+using Teehouse.Lite.Auth;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Kms;
+using Teehouse.Lite.Teepods;
+
+namespace Teehouse.Lite.Cvms;
+
+/// <summary>
+/// The CVMs a user owns: list, inspect, power and delete them. Users see only their own CVMs (anyone else's is a 404,
+/// not a 403, so ids do not leak); admins see every recorded CVM. Rows marked gone are never shown.
+/// </summary>
+public sealed class CvmsModule : ICarterModule
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 1000;
+
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
+        group.MapGet("/paginated", List);
+        group.MapGet("/{cvmId}", Get);
+        group.MapDelete("/{cvmId}", Delete);
+        group.MapGet("/{cvmId}/state", State);
+        group.MapGet("/{cvmId}/compose_file", ComposeFile);
+        group.MapPost("/{cvmId}/start", Start);
+        group.MapPost("/{cvmId}/stop", Stop);
+        group.MapPost("/{cvmId}/shutdown", Shutdown);
+        group.MapPost("/{cvmId}/restart", Restart);
+    }
+
+    /// <summary>Rows only (the pinger keeps their status fresh): a page never waits on a vmm.</summary>
+    private static async Task<IResult> List(
+        HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize,
+        [FromQuery(Name = "node_id")] string? nodeId, [FromQuery(Name = "teepod_id")] string? teepodId,
+        [FromQuery(Name = "user_id")] string? userId,
+        CurrentUser user, CvmQueries queries)
+    {
+        var v = new Validator("query");
+        var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
+        var size = ParseInt(v, "page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
+        var node = ParseLong(v, "node_id", nodeId);
+        var teepod = ParseLong(v, "teepod_id", teepodId);
+        var owner = ParseLong(v, "user_id", userId);
+        v.ThrowIfInvalid();
+        if (node is not null && teepod is not null && node != teepod)
+            return Page(request, [], 0, pageNo, size); // two different nodes: nothing is on both
+
+        var (rows, total) = await queries.PageAsync(Scope(user), owner, teepod ?? node, pageNo, size);
+        return Page(request, rows, total, pageNo, size);
+    }
+
+    private static IResult Page(HttpRequest request, List<CvmRow> rows, long total, int page, int size)
+    {
+        var pages = (total + size - 1) / size;
+        return ApiVersion.Of(request) == ApiVersion.V20251028
+            ? TypedResults.Json(new CvmPageV20251028([.. rows.Select(CvmMapper.ToV20251028)], total, page, size, pages),
+                AppJsonContext.Default.CvmPageV20251028)
+            : TypedResults.Json(new CvmPageV20260121([.. rows.Select(r => CvmMapper.ToV20260121(r))], total, page, size, pages),
+                AppJsonContext.Default.CvmPageV20260121);
+    }
+
+    /// <summary>
+    /// The row plus the vmm's live view (app-compose, app URL, sizes) when the teepod answers; when it does not, the
+    /// row alone (compose_file null). A vmm that no longer knows the VM makes the CVM gone: 404.
+    /// </summary>
+    private static async Task<IResult> Get(
+        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients,
+        TeehouseConfig config, ILogger<CvmsModule> logger, CancellationToken ct)
+    {
+        var row = await ResolveAsync(cvmId, user, queries);
+        VmInfo? live = null;
+        if (row.TeepodStatus != TeepodStatus.Offline)
+        {
+            try
+            {
+                live = await clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken).GetInfoAsync(row.VmUuid, ct);
+                if (live is null) throw await power.GoneAsync(row);
+                await queries.ObserveAsync(row.Id, live);
+            }
+            catch (DstackException e)
+            {
+                logger.LogDebug("CVM {Id}: teepod {Teepod} did not answer GetInfo: {Detail}", row.Id, row.TeepodId, e.Message);
+            }
+        }
+        var kmsList = config.Kms.Select(KmsInfo.From).ToList();
+        return ApiVersion.Of(request) == ApiVersion.V20251028
+            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList), AppJsonContext.Default.CvmDetailV20251028)
+            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList), AppJsonContext.Default.CvmInfoDetailV20260121);
+    }
+
+    /// <summary>
+    /// The vmm's live state (the SDK's <c>getCvmState</c>). With <c>Accept: text/event-stream</c> and <c>target</c> it
+    /// is the SDK's <c>watchCvmState</c> stream instead: a <c>state</c> event every <c>interval</c> seconds, then
+    /// <c>complete</c> once the status is <c>target</c>, or <c>timeout</c> after <c>timeout</c> seconds.
+    /// </summary>
+    private static async Task<IResult> State(
+        string cvmId, string? target, string? interval, string? timeout, HttpContext http, CurrentUser user,
+        CvmQueries queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
+    {
+        var watch = http.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
+        var v = new Validator("query");
+        var every = ParseInt(v, "interval", interval, 1, 60, 5);
+        var limit = ParseInt(v, "timeout", timeout, 1, 600, 300);
+        v.Require(!watch || !string.IsNullOrWhiteSpace(target), "target", "Field required", "missing");
+        v.ThrowIfInvalid();
+
+        var row = await ResolveAsync(cvmId, user, queries);
+        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vm = await vmm.GetInfoAsync(row.VmUuid, ct) ?? throw await power.GoneAsync(row);
+        await queries.ObserveAsync(row.Id, vm);
+        if (!watch) return TypedResults.Json(CvmMapper.ToState(row, vm), AppJsonContext.Default.CvmStateResponse);
+
+        try
+        {
+            await StreamStateAsync(http, row, vmm, vm, target!.Trim(), TimeSpan.FromSeconds(every), TimeSpan.FromSeconds(limit), ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // The client stopped watching; the stream simply ends.
+        }
+        return TypedResults.Empty;
+    }
+
+    private static async Task StreamStateAsync(
+        HttpContext http, CvmRow row, VmmClient vmm, VmInfo first, string target, TimeSpan every, TimeSpan limit, CancellationToken ct)
+    {
+        var response = http.Response;
+        response.StatusCode = StatusCodes.Status200OK;
+        response.ContentType = "text/event-stream";
+        response.Headers.CacheControl = "no-cache";
+        response.Headers["X-Accel-Buffering"] = "no";
+        var deadline = DateTime.UtcNow + limit;
+        VmInfo? vm = first;
+        while (true)
+        {
+            if (vm is not null)
+            {
+                await WriteEventAsync(response, "state", JsonSerializer.Serialize(CvmMapper.ToState(row, vm), AppJsonContext.Default.CvmStateResponse), ct);
+                if (vm.Status == target)
+                {
+                    await WriteEventAsync(response, "complete", Event(vm.Status, target, null), ct);
+                    return;
+                }
+            }
+            var left = deadline - DateTime.UtcNow;
+            if (left <= TimeSpan.Zero)
+            {
+                await WriteEventAsync(response, "timeout", Event(vm?.Status, target, null), ct);
+                return;
+            }
+            await Task.Delay(left < every ? left : every, ct);
+            try
+            {
+                vm = await vmm.GetInfoAsync(row.VmUuid, ct);
+                if (vm is null)
+                {
+                    await WriteEventAsync(response, "error", Event(null, target, $"CVM {row.HashedId} no longer exists on its node"), ct);
+                    return;
+                }
+            }
+            catch (DstackException e)
+            {
+                // The SDK reports an error event and keeps reading; the next look may succeed.
+                await WriteEventAsync(response, "error", Event(null, target, e.Message), ct);
+                vm = null;
+            }
+        }
+    }
+
+    private static string Event(string? status, string target, string? error) =>
+        JsonSerializer.Serialize(new CvmStateStreamEvent(status, target, error), AppJsonContext.Default.CvmStateStreamEvent);
+
+    private static async Task WriteEventAsync(HttpResponse response, string name, string json, CancellationToken ct)
+    {
+        await response.WriteAsync($"event: {name}\ndata: {json}\n\n", ct);
+        await response.Body.FlushAsync(ct);
+    }
+
+    /// <summary>The live app-compose.json: 502/504 when the vmm does not answer, 409 when the text is not a JSON object.</summary>
+    private static async Task<IResult> ComposeFile(
+        string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
+    {
+        var row = await ResolveAsync(cvmId, user, queries);
+        var vm = await clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken).GetInfoAsync(row.VmUuid, ct)
+                 ?? throw await power.GoneAsync(row);
+        var json = ComposeFileView.TryRender(vm.Configuration?.ComposeFile)
+                   ?? throw ApiException.Conflict($"The app-compose.json of CVM {row.HashedId} is not a valid JSON object");
+        return TypedResults.Bytes(json, "application/json");
+    }
+
+    private static async Task<IResult> Start(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct) =>
+        Vm(await power.StartAsync(await ResolveAsync(cvmId, user, queries), ct));
+
+    private static async Task<IResult> Stop(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct) =>
+        Vm(await power.StopAsync(await ResolveAsync(cvmId, user, queries), ct));
+
+    private static async Task<IResult> Shutdown(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct) =>
+        Vm(await power.ShutdownAsync(await ResolveAsync(cvmId, user, queries), ct));
+
+    /// <summary>Body optional (<c>{"force": bool}</c>, the SDK always sends it; curl may send nothing).</summary>
+    private static async Task<IResult> Restart(
+        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct)
+    {
+        var force = false;
+        if (request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0))
+        {
+            var body = await JsonSerializer.DeserializeAsync(request.Body, AppJsonContext.Default.RestartCvmRequest, ct);
+            force = body?.Force ?? false;
+        }
+        var row = await ResolveAsync(cvmId, user, queries);
+        return Vm(await power.RestartAsync(row, force, ct));
+    }
+
+    /// <summary>204 with an empty body: the SDK parses the answer with <c>z.void()</c>.</summary>
+    private static async Task<IResult> Delete(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct)
+    {
+        await power.DeleteAsync(await ResolveAsync(cvmId, user, queries), ct);
+        return TypedResults.NoContent();
+    }
+
+    private static IResult Vm((CvmRow Row, VmInfo? Vm) result) =>
+        TypedResults.Json(CvmMapper.ToVm(result.Row, result.Vm), AppJsonContext.Default.CvmVmResponse);
+
+    private static async Task<CvmRow> ResolveAsync(string cvmId, CurrentUser user, CvmQueries queries)
+    {
+        // DELETE /cvms/paginated or GET /cvms/provision reach {cvmId} because routing settles the method before it
+        // would fall back to the literal route: they are the wrong method on that route, not a CVM lookup.
+        if (CvmIds.IsSiblingRoute(cvmId)) throw new ApiException(StatusCodes.Status405MethodNotAllowed, "Method Not Allowed");
+        var row = cvmId.Length <= CvmIds.MaxLength ? await queries.FindAsync(Scope(user), CvmIds.Parse(cvmId)) : null;
+        return row ?? throw ApiException.NotFound(cvmId.Length <= CvmIds.MaxLength ? $"CVM {cvmId} not found" : "CVM not found");
+    }
+
+    private static CvmScope Scope(CurrentUser user) => user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id);
+
+    private static int ParseInt(Validator v, string name, string? text, int min, int max, int fallback)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return fallback;
+        var ok = int.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var value);
+        v.Require(ok, name, "Input should be a valid integer", "int_parsing");
+        if (!ok) return fallback;
+        v.Require(value >= min, name, $"Input should be greater than or equal to {min}", "greater_than_equal");
+        v.Require(value <= max, name, $"Input should be less than or equal to {max}", "less_than_equal");
+        return value;
+    }
+
+    private static long? ParseLong(Validator v, string name, string? text)
+    {
+        if (string.IsNullOrWhiteSpace(text)) return null;
+        var ok = long.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var value);
+        v.Require(ok, name, "Input should be a valid integer", "int_parsing");
+        if (ok) v.Require(value >= 1, name, "Input should be greater than or equal to 1", "greater_than_equal");
+        return ok ? value : null;
+    }
+}

@@ -1,0 +1,98 @@
+using System.Globalization;
+using Carter;
+using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Teepods;
+
+namespace Teehouse.Lite.Kms;
+
+/// <summary>The KMSs of <c>[[kms]]</c> and the env-encryption keys they hand out, for any signed-in user.</summary>
+public sealed class KmsModule : ICarterModule
+{
+    public const int DefaultPageSize = 50;
+    public const int MaxPageSize = 100; // `phala kms list` asks for page_size=100
+
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/kms").RequireAuthorization();
+        group.MapGet("/", List);
+        group.MapGet("/{kms}", Get);
+        group.MapGet("/{kms}/pubkey/{appId}", GetPubkey);
+    }
+
+    /// <summary><c>?page=&amp;page_size=&amp;is_onchain=</c>; on-chain = has a chain id. Bad values are a 422 naming each.</summary>
+    private static IResult List(HttpRequest request, TeehouseConfig config)
+    {
+        var v = new Validator("query");
+        var page = ParseInt(request, "page", 1, min: 1, max: null, v);
+        var pageSize = ParseInt(request, "page_size", DefaultPageSize, min: 1, max: MaxPageSize, v);
+        var onChain = ParseBool(request, "is_onchain", v);
+        v.ThrowIfInvalid();
+
+        var all = KmsDirectory.List(config, onChain);
+        var size = (int)pageSize;
+        var pages = (all.Count + size - 1) / size;
+        var items = page > pages ? [] : all.Skip((int)(page - 1) * size).Take(size).ToList();
+        return TypedResults.Json(new KmsListResponse(items, all.Count, page, size, pages), AppJsonContext.Default.KmsListResponse);
+    }
+
+    private static IResult Get(string kms, TeehouseConfig config)
+    {
+        var entry = KmsDirectory.Find(config, kms) ?? throw NotFound(kms);
+        return TypedResults.Json(KmsInfo.From(entry), AppJsonContext.Default.KmsInfo);
+    }
+
+    private static async Task<IResult> GetPubkey(
+        string kms, string appId, TeehouseConfig config, DstackClientFactory clients, TeepodStore teepods,
+        ILogger<KmsModule> logger, CancellationToken ct)
+    {
+        if (!AppIds.TryNormalize(appId, out var normalized))
+            throw ValidationException.For("path", "app_id", "App ID must be 40 hex characters, optionally prefixed with 0x");
+        var entry = KmsDirectory.Find(config, kms) ?? throw NotFound(kms);
+        var key = await EnvEncryptKeys.GetAsync(entry, normalized, clients, teepods, logger, ct);
+        return TypedResults.Json(key, AppJsonContext.Default.EnvEncryptPubkeyResponse);
+    }
+
+    private static ApiException NotFound(string kms) => ApiException.NotFound($"KMS '{kms}' not found");
+
+    /// <summary>FastAPI's int query parameter: the last value wins; absent means <paramref name="fallback"/>.</summary>
+    private static long ParseInt(HttpRequest request, string name, long fallback, long min, long? max, Validator v)
+    {
+        if (!request.Query.TryGetValue(name, out var values) || values.Count == 0) return fallback;
+        var text = values[^1]?.Trim();
+        if (!long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value))
+        {
+            v.Require(false, name, "Input should be a valid integer, unable to parse string as an integer", "int_parsing");
+            return fallback;
+        }
+        if (value < min)
+        {
+            v.Require(false, name, $"Input should be greater than or equal to {min}", "greater_than_equal");
+            return fallback;
+        }
+        if (value > max)
+        {
+            v.Require(false, name, $"Input should be less than or equal to {max}", "less_than_equal");
+            return fallback;
+        }
+        return value;
+    }
+
+    /// <summary>FastAPI's bool query parameter (pydantic's accepted spellings); absent means no filter.</summary>
+    private static bool? ParseBool(HttpRequest request, string name, Validator v)
+    {
+        if (!request.Query.TryGetValue(name, out var values) || values.Count == 0) return null;
+        switch (values[^1]?.Trim().ToLowerInvariant())
+        {
+            case "true" or "1" or "yes" or "y" or "on" or "t":
+                return true;
+            case "false" or "0" or "no" or "n" or "off" or "f":
+                return false;
+            default:
+                v.Require(false, name, "Input should be a valid boolean, unable to interpret input", "bool_parsing");
+                return null;
+        }
+    }
+}
