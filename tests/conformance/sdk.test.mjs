@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import {
   createClient, AuthError, BusinessError, ValidationError, getCurrentUser, getAvailableNodes, encryptEnvVars,
   getCvmList, getCvmInfo, watchCvmState,
+  getAppList, getAppInfo, safeGetAppInfo, getAppCvms, createAppInstance, safeCreateAppInstance,
   verifyEnvEncryptPublicKey,
 } from "@phala/cloud";
 
@@ -700,11 +701,169 @@ describe("Deploy: provisionCvm -> encryptEnvVars -> commitCvmProvision", () => {
   });
 });
 
+describe("Upgrade: provisionCvmComposeFileUpdate -> commitCvmComposeFileUpdate, updateCvmEnvs", () => {
+  const composeFile = {
+    name: "conformance-upgrade",
+    docker_compose_file: "services:\n  web:\n    image: nginx:1.27\n    environment:\n      - FOO\n",
+    kms_enabled: true,
+    gateway_enabled: true,
+    allowed_envs: ["FOO"],
+  };
+  const newYaml = "services:\n  web:\n    image: nginx:1.28\n    environment:\n      - FOO\n      - BAR\n";
+
+  it("upgrades compose and env of a deployed CVM; getHash() of the live compose is the provisioned hash",
+    { skip: !SIM_URL && "CONFORMANCE_SIM_URL not set" }, async () => {
+      const provision = await sdk("provisionCvm(upgrade)", user, "/cvms/provision",
+        (c) => c.provisionCvm({ name: "conformance-upgrade", compose_file: composeFile }));
+      const pubkey = provision.app_env_encrypt_pubkey;
+      const vm = await sdk("commitCvmProvision(upgrade)", user, "/cvms", async (c) => c.commitCvmProvision({
+        app_id: provision.app_id, compose_hash: provision.compose_hash,
+        encrypted_env: await encryptEnvVars([{ key: "FOO", value: "one" }], pubkey),
+      }));
+      const info = await sdk("getCvmInfo(upgrade)", user, `/cvms/${vm.vm_uuid}`, (c) => c.getCvmInfo({ uuid: vm.vm_uuid }));
+      try {
+        const before = await sdk("getCvmComposeFile(before)", user, `/cvms/${info.id}/compose_file`, (c) => c.getCvmComposeFile({ id: info.id }));
+        assert.equal(before.getHash(), provision.compose_hash);
+
+        // Phase 1: the SDK sends the whole edited compose; the server fixes its bytes and answers their hash.
+        const edited = { ...JSON.parse(JSON.stringify(before)), docker_compose_file: newYaml, allowed_envs: ["FOO", "BAR"] };
+        const update = await sdk("provisionCvmComposeFileUpdate()", user, `/cvms/${info.id}/compose_file/provision`,
+          (c) => c.provisionCvmComposeFileUpdate({ id: info.id, app_compose: edited, update_env_vars: true }));
+        assert.match(update.compose_hash, /^[0-9a-f]{64}$/);
+        assert.notEqual(update.compose_hash, provision.compose_hash);
+        assert.equal(update.app_id, provision.app_id, "an upgrade must keep the app id");
+        assert.equal(update.device_id, null);
+        assert.equal(update.compose_hash_registered, true);
+        assert.equal(update.kms_info?.id, KMS_ID);
+
+        // Phase 2: commit with a new env for the same app key.
+        const encrypted = await encryptEnvVars([{ key: "FOO", value: "two" }, { key: "BAR", value: "three" }], pubkey);
+        await sdk("commitCvmComposeFileUpdate()", user, `/cvms/${info.id}/compose_file`, (c) => c.commitCvmComposeFileUpdate({
+          id: info.id, compose_hash: update.compose_hash, encrypted_env: encrypted, env_keys: ["FOO", "BAR"],
+        }));
+        const after = await sdk("getCvmComposeFile(after)", user, `/cvms/${info.id}/compose_file`, (c) => c.getCvmComposeFile({ id: info.id }));
+        assert.equal(after.getHash(), update.compose_hash, "the live compose is not the provisioned one");
+        assert.equal(after.docker_compose_file, newYaml);
+        assert.deepEqual(after.allowed_envs, ["FOO", "BAR"]);
+        const upgraded = await sdk("getCvmInfo(upgraded)", user, `/cvms/${info.id}`, (c) => c.getCvmInfo({ id: info.id }));
+        assert.equal(upgraded.app_id, provision.app_id);
+
+        // updateCvmEnvs: same keys -> only the env; new keys -> allowed_envs change at once (off-chain KMS, no 465).
+        const same = await sdk("updateCvmEnvs(same keys)", user, `/cvms/${info.id}/envs`, async (c) => c.updateCvmEnvs({
+          id: info.id, env_keys: ["FOO", "BAR"],
+          encrypted_env: await encryptEnvVars([{ key: "FOO", value: "4" }, { key: "BAR", value: "5" }], pubkey),
+        }));
+        assert.equal(same.status, "in_progress");
+        assert.equal(same.allowed_envs_changed, false);
+        assert.equal(typeof same.correlation_id, "string");
+        assert.equal((await user.getCvmComposeFile({ id: info.id })).getHash(), update.compose_hash);
+
+        const more = await sdk("updateCvmEnvs(new keys)", user, `/cvms/${info.id}/envs`, async (c) => c.updateCvmEnvs({
+          id: info.id, env_keys: ["FOO", "BAR", "BAZ"],
+          encrypted_env: await encryptEnvVars([{ key: "FOO", value: "6" }, { key: "BAR", value: "7" }, { key: "BAZ", value: "8" }], pubkey),
+        }));
+        assert.equal(more.status, "in_progress");
+        assert.equal(more.allowed_envs_changed, true);
+        const last = await user.getCvmComposeFile({ id: info.id });
+        assert.deepEqual(last.allowed_envs, ["FOO", "BAR", "BAZ"]);
+        const lastInfo = await user.getCvmInfo({ id: info.id });
+        assert.equal(lastInfo.compose_hash, last.getHash(), "getCvmInfo's compose_hash differs from the SDK's hash of the live compose");
+        assert.equal(lastInfo.app_id, provision.app_id);
+
+        // A hash never provisioned for this CVM: BusinessError 404.
+        const unknown = await user.safeCommitCvmComposeFileUpdate({ id: info.id, compose_hash: "ab".repeat(32) });
+        assert.equal(unknown.success, false);
+        assert.equal(unknown.error.status, 404);
+      } finally {
+        await user.deleteCvm({ id: info.id });
+      }
+    });
+});
+
+describe("Apps: getAppList / getAppInfo / getAppCvms / createAppInstance", () => {
+  const composeFile = {
+    name: "conformance-apps",
+    docker_compose_file: "services:\n  web:\n    image: nginx:1.27\n    environment:\n      - FOO\n",
+    kms_enabled: true,
+    gateway_enabled: true,
+    allowed_envs: ["FOO"],
+  };
+
+  it("lists and inspects an app deployed with provision+commit, adds an instance with the same compose, then cleans up", async () => {
+    const provision = await sdk("provisionCvm(apps)", user, "/cvms/provision",
+      (c) => c.provisionCvm({ name: "conformance-apps", compose_file: composeFile }));
+    const encrypted = await encryptEnvVars([{ key: "FOO", value: "bar" }], provision.app_env_encrypt_pubkey);
+    const first = await sdk("commitCvmProvision(apps)", user, "/cvms",
+      (c) => c.commitCvmProvision({ app_id: provision.app_id, compose_hash: provision.compose_hash, encrypted_env: encrypted }));
+    const appId = provision.app_id;
+    const created = [first];
+    try {
+      const list = await sdk("getAppList()", user, "/apps?page=1&page_size=100", (c) => getAppList(c, { page: 1, page_size: 100 }));
+      assert.equal(list.page, 1);
+      assert.equal(list.page_size, 100);
+      assert.equal(typeof list.total_pages, "number");
+      const listed = list.dstack_apps.find((a) => a.app_id === appId);
+      assert.ok(listed, `app ${appId} missing from getAppList()`);
+      assert.equal(listed.name, "conformance-apps");
+      assert.equal(listed.cvm_count, 1);
+
+      const searched = await sdk("getAppList({search})", user, "/apps?search=conformance-apps",
+        (c) => getAppList(c, { search: "conformance-apps" }));
+      assert.ok(searched.dstack_apps.some((a) => a.app_id === appId));
+
+      const info = await sdk("getAppInfo()", user, `/apps/${appId}`, (c) => getAppInfo(c, { appId }));
+      assert.equal(info.app_id, appId);
+      assert.equal(info.current_cvm?.vm_uuid, first.vm_uuid);
+
+      const instance = await sdk("createAppInstance()", user, `/apps/${appId}/instances`,
+        (c) => createAppInstance(c, { appId, node_id: first.teepod_id }));
+      created.push(instance);
+      assert.equal(typeof instance.id, "number");
+      assert.equal(instance.app_id, appId);
+      assert.equal(instance.teepod_id, first.teepod_id);
+      assert.notEqual(instance.vm_uuid, first.vm_uuid);
+
+      const cvms = await sdk("getAppCvms()", user, `/apps/${appId}/cvms`, (c) => getAppCvms(c, { appId }));
+      assert.equal(cvms.length, 2);
+      for (const cvm of cvms) assert.equal(cvm.compose_hash, provision.compose_hash, "the new instance runs another compose");
+
+      const wrong = await safeCreateAppInstance(user, { appId, compose_hash: "00".repeat(32) });
+      assert.equal(wrong.success, false);
+      assert.equal(wrong.error.status, 422);
+
+      const legacy = user.withVersion("2025-10-28");
+      const legacyList = await sdk("getAppList() (2025-10-28)", legacy, "/apps", (c) => getAppList(c, {}));
+      assert.ok(legacyList.dstack_apps.some((a) => a.app_id === appId));
+      const legacyInfo = await sdk("getAppInfo() (2025-10-28)", legacy, `/apps/${appId}`, (c) => getAppInfo(c, { appId }));
+      assert.equal(legacyInfo.cvm_count, 2);
+      assert.equal(typeof legacyInfo.current_cvm?.teepod_id, "number");
+      const legacyCvms = await sdk("getAppCvms() (2025-10-28)", legacy, `/apps/${appId}/cvms`, (c) => getAppCvms(c, { appId }));
+      assert.equal(legacyCvms.length, 2);
+
+      const stranger = createClient({ apiKey: ADMIN_KEY });
+      const admins = await sdk("getAppInfo(admin)", stranger, `/apps/${appId}`, (c) => getAppInfo(c, { appId }));
+      assert.equal(admins.cvm_count, 2);
+    } finally {
+      for (const vm of created) {
+        const cvm = await user.getCvmInfo({ uuid: vm.vm_uuid });
+        await user.deleteCvm({ id: cvm.id });
+      }
+    }
+  });
+
+  it("an app the caller does not have: BusinessError 404", async () => {
+    const result = await safeGetAppInfo(user, { appId: "ab".repeat(20) });
+    assert.equal(result.success, false);
+    assert.equal(result.error.status, 404);
+    const instance = await safeCreateAppInstance(user, { appId: "ab".repeat(20) });
+    assert.equal(instance.success, false);
+    assert.equal(instance.error.status, 404);
+  });
+});
+
 describe("not served yet (routes for the next issues)", () => {
   const later = [
     "nextAppIds({counts}) -> GET /kms/phala/next_app_id (strict {app_ids:[{app_id,nonce}]})",
-    "provisionCvmComposeFileUpdate / commitCvmComposeFileUpdate -> /cvms/{id}/compose_file/provision, PATCH /cvms/{id}/compose_file",
-    "getAppList() / getAppInfo({appId}) / getAppCvms({appId}) -> /apps...",
     "listAllInstanceTypeFamilies() / listFamilyInstanceTypes({family}) -> /instance-types (strict)",
     "listWorkspaces() / getWorkspace(slug) -> /workspaces...",
     "getOsImages() -> GET /os-images",

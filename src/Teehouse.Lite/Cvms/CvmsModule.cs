@@ -227,7 +227,7 @@ public sealed class CvmsModule : ICarterModule
     private static IResult Vm((CvmRow Row, VmInfo? Vm) result) =>
         TypedResults.Json(CvmMapper.ToVm(result.Row, result.Vm), AppJsonContext.Default.CvmVmResponse);
 
-    private static async Task<CvmRow> ResolveAsync(string cvmId, CurrentUser user, CvmQueries queries)
+    internal static async Task<CvmRow> ResolveAsync(string cvmId, CurrentUser user, CvmQueries queries)
     {
         // DELETE /cvms/paginated or GET /cvms/provision reach {cvmId} because routing settles the method before it
         // would fall back to the literal route: they are the wrong method on that route, not a CVM lookup.

@@ -70,6 +70,8 @@ public static class ServerApp
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
         builder.Services.AddSingleton<ProvisionStore>();
         builder.Services.AddSingleton<Quota>();
+        builder.Services.AddSingleton<Teehouse.Lite.Apps.AppCommitTokens>();
+        builder.Services.AddSingleton<Teehouse.Lite.Upgrades.ComposeUpdateStore>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<TeepodPinger>());
         AddCarterModules(builder.Services);
 
@@ -105,7 +107,9 @@ public static class ServerApp
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();
         services.AddSingleton<ICarterModule, CvmsModule>();
         services.AddSingleton<ICarterModule, DeployModule>();
+        services.AddSingleton<ICarterModule, Teehouse.Lite.Apps.AppsModule>();
         services.AddSingleton<ICarterModule, Teehouse.Lite.Kms.KmsModule>();
+        services.AddSingleton<ICarterModule, Teehouse.Lite.Upgrades.CvmUpgradesModule>();
     }
 
     /// <summary>The address Kestrel actually bound (port 0 in the config becomes the real port).</summary>

@@ -1,0 +1,302 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using System.Text.RegularExpressions;
+using Carter;
+using Teehouse.Lite.Auth;
+using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Deploy;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Kms;
+
+namespace Teehouse.Lite.Upgrades;
+
+/// <summary>
+/// Upgrading a running CVM, the SDK's two-phase compose update and its env update:
+/// <list type="bullet">
+/// <item><c>POST /cvms/{id}/compose_file/provision</c>: the CVM's live app-compose with the given fields applied, written
+/// as the SDK's canonical bytes; stored (by CVM + hash, for <see cref="PendingLifetime"/>) and its hash returned.</item>
+/// <item><c>PATCH /cvms/{id}/compose_file</c>: writes exactly those bytes (and the new encrypted env, if given) with the
+/// vmm's UpdateVm, keeping the app id, then restarts the CVM if it runs: dstack applies UpdateVm at the next start.</item>
+/// <item><c>PATCH /cvms/{id}/envs</c>: replaces the encrypted env; when <c>env_keys</c> differ from the compose's
+/// <c>allowed_envs</c> the compose changes too. With an on-chain KMS that new hash must be registered first: HTTP 465
+/// with it, until the request carries it. With the off-chain KMS it is applied at once (<c>allowed_envs_changed</c>).</item>
+/// </list>
+/// The restart is the graceful one of <c>POST /cvms/{id}/restart</c> (ShutdownVm, then started once down, forced if the
+/// guest does not power off). A CVM that is not running keeps its state and boots the new compose when started.
+/// </summary>
+public sealed partial class CvmUpgradesModule : ICarterModule
+{
+    public static readonly TimeSpan PendingLifetime = TimeSpan.FromHours(1);
+
+    /// <summary>The hosted API's "precondition required" status: the compose hash must be registered on chain first.</summary>
+    public const int PreconditionRequired = 465;
+
+    public void AddRoutes(IEndpointRouteBuilder app)
+    {
+        var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
+        group.MapPost("/{cvmId}/compose_file/provision", Provision);
+        group.MapPatch("/{cvmId}/compose_file", Commit);
+        group.MapPatch("/{cvmId}/envs", UpdateEnvs);
+    }
+
+    private static async Task<IResult> Provision(
+        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients,
+        ComposeUpdateStore updates, TeehouseConfig config, CancellationToken ct)
+    {
+        var fields = await ReadObjectAsync(request, ct);
+        if (fields.TryGetPropertyValue("update_env_vars", out var flag))
+        {
+            if (flag is not null && flag.GetValueKind() is not (JsonValueKind.True or JsonValueKind.False))
+                throw ValidationException.For("body", "update_env_vars", "Input should be a valid boolean", "bool_type");
+            fields.Remove("update_env_vars");
+        }
+
+        var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
+        ThrowIfRemoving(row);
+        var (_, vm) = await LiveAsync(row, clients, power, ct);
+        var current = CurrentCompose(row, vm);
+
+        var merged = (JsonObject)current.DeepClone();
+        if (fields.ContainsKey("gateway_enabled") || fields.ContainsKey("tproxy_enabled"))
+        {
+            // The request says what the gateway setting is: the legacy alias of the stored compose must not override it.
+            merged.Remove("gateway_enabled");
+            merged.Remove("tproxy_enabled");
+        }
+        foreach (var (key, value) in fields) merged[key] = value?.DeepClone();
+        var v = new Validator();
+        AppComposeBuilder.Validate(merged, v);
+        v.ThrowIfInvalid();
+
+        var (text, hash) = Canonical(merged, row.Name);
+        var now = DateTime.UtcNow;
+        var saved = await updates.SaveAsync(new ComposeUpdateRecord
+        {
+            CvmId = row.Id,
+            UserId = user.Id,
+            ComposeHash = hash,
+            ComposeFile = text,
+            CreatedAt = Clock.ToText(now),
+            ExpiresAt = Clock.ToText(now + PendingLifetime),
+        });
+        return TypedResults.Json(
+            new ComposeUpdateProvisionResponse(row.AppId, DeviceId: null, hash, KmsOf(config, vm, merged), ComposeHashRegistered: true, saved.ExpiresAt),
+            AppJsonContext.Default.ComposeUpdateProvisionResponse);
+    }
+
+    private static async Task<IResult> Commit(
+        string cvmId, CommitComposeUpdateRequest body, CurrentUser user, CvmQueries queries, CvmPower power,
+        DstackClientFactory clients, ComposeUpdateStore updates, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+    {
+        var v = new Validator();
+        v.Require(body.ComposeHash is not null, "compose_hash", "Field required", "missing");
+        var hash = body.ComposeHash is null ? "" : NormalizeHash(body.ComposeHash);
+        if (body.ComposeHash is not null) v.Require(Hash64().IsMatch(hash), "compose_hash", "compose_hash must be 64 hex characters");
+        var env = NormalizeEnv(v, body.EncryptedEnv, required: false);
+        v.ThrowIfInvalid();
+
+        var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
+        var pending = await updates.FindAsync(row.Id, hash)
+            ?? throw ApiException.NotFound(
+                $"No compose update with hash {hash} was provisioned for CVM {row.HashedId}; call POST /api/v1/cvms/{cvmId}/compose_file/provision first");
+        if (pending.AppliedAt is null && string.CompareOrdinal(pending.ExpiresAt, Clock.NowText()) < 0)
+            throw ApiException.Conflict($"The compose update {hash} of CVM {row.HashedId} expired at {pending.ExpiresAt}; provision it again");
+        ThrowIfRemoving(row);
+
+        var (vmm, _) = await LiveAsync(row, clients, power, ct);
+        await UpdateVmAsync(row, vmm, power, new UpdateVmRequest
+        {
+            Id = row.VmUuid,
+            ComposeFile = pending.ComposeFile,
+            EncryptedEnv = env.Length > 0 ? env : null,
+        }, ct);
+        await updates.MarkAppliedAsync(pending.Id, row.Id, hash);
+        var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
+        logger.LogInformation("CVM {Id} ({Name}): compose updated to {Hash}{Env}{Restart}", row.Id, row.Name, hash,
+            env.Length > 0 ? " with a new encrypted env" : "", restarting ? ", restarting" : "");
+        return TypedResults.Json(
+            new CommitComposeUpdateResponse("in_progress",
+                restarting ? "Compose updated; the CVM is restarting with it" : "Compose updated; it takes effect when the CVM starts",
+                correlationId, hash, row.AppId, restarting),
+            AppJsonContext.Default.CommitComposeUpdateResponse, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    private static async Task<IResult> UpdateEnvs(
+        string cvmId, UpdateCvmEnvsRequest body, CurrentUser user, CvmQueries queries, CvmPower power,
+        DstackClientFactory clients, ComposeUpdateStore updates, TeehouseConfig config, ILogger<CvmUpgradesModule> logger,
+        CancellationToken ct)
+    {
+        var v = new Validator();
+        var env = NormalizeEnv(v, body.EncryptedEnv, required: true);
+        if (body.EnvKeys is not null)
+            v.Require(body.EnvKeys.All(k => k is not null && EnvKey().IsMatch(k)), "env_keys", "env_keys must be a list of environment variable names");
+        var givenHash = body.ComposeHash is null ? null : NormalizeHash(body.ComposeHash);
+        if (givenHash is not null) v.Require(Hash64().IsMatch(givenHash), "compose_hash", "compose_hash must be 64 hex characters");
+        v.ThrowIfInvalid();
+
+        var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
+        ThrowIfRemoving(row);
+        var (vmm, vm) = await LiveAsync(row, clients, power, ct);
+        var current = CurrentCompose(row, vm);
+        var allowed = (current["allowed_envs"] as JsonArray)?.Select(e => e is JsonValue s && s.GetValueKind() == JsonValueKind.String ? s.GetValue<string>() : null)
+            .OfType<string>().ToHashSet(StringComparer.Ordinal) ?? [];
+        var keys = body.EnvKeys?.Distinct(StringComparer.Ordinal).ToList();
+        var changed = keys is not null && !allowed.SetEquals(keys);
+
+        string? composeText = null;
+        string? composeHash = null;
+        if (changed)
+        {
+            var next = (JsonObject)current.DeepClone();
+            next["allowed_envs"] = new JsonArray([.. keys!.Select(k => (JsonNode)JsonValue.Create(k))]);
+            (composeText, composeHash) = Canonical(next, row.Name);
+            var kms = KmsOf(config, vm, next);
+            if (givenHash is null && kms?.ChainId is not null)
+                return Precondition(composeHash, row.AppId, kms);
+            if (givenHash is not null && givenHash != composeHash)
+                throw ApiException.Conflict(
+                    $"compose_hash {givenHash} is not the hash of CVM {row.HashedId}'s compose with these env_keys ({composeHash}); the compose changed meanwhile");
+        }
+
+        await UpdateVmAsync(row, vmm, power, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct);
+        if (composeHash is not null) await updates.SetCvmComposeHashAsync(row.Id, composeHash);
+        var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
+        logger.LogInformation("CVM {Id} ({Name}): encrypted env replaced{Keys}{Restart}", row.Id, row.Name,
+            changed ? $", allowed_envs now {string.Join(",", keys!)} (compose {composeHash})" : "", restarting ? ", restarting" : "");
+        var message = (changed ? "Environment and allowed env keys updated" : "Environment updated")
+                      + (restarting ? "; the CVM is restarting with them" : "; they take effect when the CVM starts");
+        return TypedResults.Json(new UpdateCvmEnvsResponse("in_progress", message, correlationId, changed),
+            AppJsonContext.Default.UpdateCvmEnvsResponse, statusCode: StatusCodes.Status202Accepted);
+    }
+
+    /// <summary>
+    /// HTTP 465 as the hosted API answers it; the SDK turns <c>detail.details</c> into its <c>precondition_required</c>
+    /// result (it needs compose_hash and app_id; device_id may be null; kms_info must be a full KmsInfo).
+    /// </summary>
+    private static IResult Precondition(string composeHash, string appId, KmsInfo kms)
+    {
+        var details = new JsonArray(
+            Field("compose_hash", JsonValue.Create(composeHash)),
+            Field("app_id", JsonValue.Create(appId)),
+            Field("device_id", null),
+            Field("kms_info", JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo)));
+        var body = new JsonObject
+        {
+            ["detail"] = new JsonObject
+            {
+                ["message"] = "The env keys change the compose: register the new compose hash on chain, then repeat the request with compose_hash and transaction_hash",
+                ["details"] = details,
+            },
+        };
+        return TypedResults.Text(body.ToJsonString(), "application/json", statusCode: PreconditionRequired);
+
+        static JsonObject Field(string name, JsonNode? value) => new() { ["field"] = name, ["value"] = value };
+    }
+
+    /// <summary>The SDK's bytes for a compose (dstack's required fields filled in) and their hash.</summary>
+    private static (string Text, string Hash) Canonical(JsonObject compose, string fallbackName)
+    {
+        var text = AppComposeJson.Dump(AppComposeJson.Preprocess(AppComposeBuilder.Build(compose, fallbackName)));
+        return (text, AppComposeJson.Hash(text));
+    }
+
+    private static async Task<(VmmClient Vmm, VmInfo Vm)> LiveAsync(CvmRow row, DstackClientFactory clients, CvmPower power, CancellationToken ct)
+    {
+        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vm = await vmm.GetInfoAsync(row.VmUuid, ct) ?? throw await power.GoneAsync(row);
+        return (vmm, vm);
+    }
+
+    private static JsonObject CurrentCompose(CvmRow row, VmInfo vm)
+    {
+        var text = vm.Configuration?.ComposeFile;
+        try
+        {
+            if (!string.IsNullOrEmpty(text) && JsonNode.Parse(text) is JsonObject compose) return compose;
+        }
+        catch (JsonException)
+        {
+            // answered below
+        }
+        throw ApiException.Conflict($"The app-compose.json of CVM {row.HashedId} is not a valid JSON object; it cannot be updated");
+    }
+
+    private static async Task UpdateVmAsync(CvmRow row, VmmClient vmm, CvmPower power, UpdateVmRequest request, CancellationToken ct)
+    {
+        try
+        {
+            await vmm.UpdateVmAsync(request, ct);
+        }
+        catch (DstackException e) when (e.Failure == DstackFailure.RemoteError)
+        {
+            // The vmm refused: if it no longer has the VM at all, say so (404) instead of relaying its file error.
+            if (await vmm.GetInfoAsync(row.VmUuid, ct) is null) throw await power.GoneAsync(row);
+            throw;
+        }
+    }
+
+    /// <summary>A running CVM is restarted (gracefully) so that it boots what UpdateVm wrote; any other is left as it is.</summary>
+    private static async Task<(string CorrelationId, bool Restarting)> RestartIfRunningAsync(
+        CvmRow row, VmmClient vmm, CvmQueries queries, CvmPower power, CancellationToken ct)
+    {
+        var vm = await vmm.GetInfoAsync(row.VmUuid, ct);
+        if (vm?.Status != "running") return (Guid.NewGuid().ToString("n"), false);
+        var fresh = await queries.ByIdAsync(row.Id) ?? row;
+        var (after, _) = await power.RestartAsync(fresh, force: false, ct);
+        return (after.ProgressCorrelationId ?? Guid.NewGuid().ToString("n"), true);
+    }
+
+    /// <summary>The KMS the CVM's guest uses (the one of its vmm's kms_urls we know), when its compose enables a KMS.</summary>
+    private static KmsInfo? KmsOf(TeehouseConfig config, VmInfo vm, JsonObject compose)
+    {
+        if (compose["kms_enabled"]?.GetValueKind() != JsonValueKind.True || vm.Configuration is not { } c) return null;
+        return HostedCvmMapper.PickKms(c.KmsUrls, [.. config.Kms.Select(KmsInfo.From)]);
+    }
+
+    private static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct)
+    {
+        JsonNode? node;
+        try
+        {
+            node = await JsonNode.ParseAsync(request.Body, cancellationToken: ct);
+        }
+        catch (JsonException)
+        {
+            throw new ValidationException([new ValidationError(["body"], "JSON decode error", "json_invalid")]);
+        }
+        return node as JsonObject
+               ?? throw new ValidationException([new ValidationError(["body"], "Input should be a valid dictionary", "dict_type")]);
+    }
+
+    private static string NormalizeHash(string hash)
+    {
+        var h = hash.Trim().ToLowerInvariant();
+        return h.StartsWith("0x", StringComparison.Ordinal) ? h[2..] : h;
+    }
+
+    private static string NormalizeEnv(Validator v, string? encryptedEnv, bool required)
+    {
+        if (required) v.Require(!string.IsNullOrWhiteSpace(encryptedEnv), "encrypted_env", "Field required", "missing");
+        var env = encryptedEnv?.Trim() ?? "";
+        if (env.StartsWith("0x", StringComparison.OrdinalIgnoreCase)) env = env[2..];
+        v.Require(env.Length % 2 == 0 && HexText().IsMatch(env), "encrypted_env", "encrypted_env must be hex");
+        return env.ToLowerInvariant();
+    }
+
+    private static void ThrowIfRemoving(CvmRow row)
+    {
+        if (row.Status == "removing") throw ApiException.Conflict($"CVM {row.HashedId} is being deleted");
+    }
+
+    [GeneratedRegex("^[0-9a-f]{64}$")]
+    private static partial Regex Hash64();
+
+    [GeneratedRegex("^[0-9a-fA-F]*$")]
+    private static partial Regex HexText();
+
+    [GeneratedRegex("^[A-Za-z_][A-Za-z0-9_]*$")]
+    private static partial Regex EnvKey();
+}
