@@ -40,6 +40,15 @@ public sealed class ProvisionStore(Db db)
             new { userId, appId, composeHash });
     }
 
+    /// <summary>Commits that reached the vmm but never recorded their CVM (a crash, a lost connection).</summary>
+    public async Task<List<ProvisionRecord>> InterruptedAsync(long teepodId)
+    {
+        await using var c = await db.OpenAsync();
+        return (await c.QueryAsync<ProvisionRecord>(
+            $"SELECT {Columns} FROM provisions WHERE teepod_id = @teepodId AND committing_at IS NOT NULL AND cvm_id IS NULL",
+            new { teepodId })).AsList();
+    }
+
     public async Task MarkCommittingAsync(long id, string now)
     {
         await using var c = await db.OpenAsync();

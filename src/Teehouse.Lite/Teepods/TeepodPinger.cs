@@ -1,4 +1,5 @@
 using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
@@ -11,8 +12,8 @@ namespace Teehouse.Lite.Teepods;
 /// they read what the last ping stored.
 /// </summary>
 public sealed class TeepodPinger(
-    TeepodStore store, TeepodProbe probe, CvmStore cvms, DstackClientFactory clients, TeehouseConfig config,
-    ILogger<TeepodPinger> logger) : BackgroundService
+    TeepodStore store, TeepodProbe probe, CvmStore cvms, ProvisionStore provisions, DstackClientFactory clients,
+    TeehouseConfig config, ILogger<TeepodPinger> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,7 +48,10 @@ public sealed class TeepodPinger(
             var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
             var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct, reconcile.ApplyAsync);
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
-            var summary = await reconcile.FinishAsync(clients.Vmm(teepod.Endpoint, teepod.AuthToken), ct);
+            var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+            var summary = await reconcile.FinishAsync(vmm, ct);
+            var repaired = await DeployRecovery.RepairAsync(provisions, vmm, teepod.Id, ct);
+            if (repaired > 0) logger.LogInformation("Teepod {Id}: recorded {Count} CVMs of interrupted deploys", teepod.Id, repaired);
             if (summary.Updated + summary.Gone > 0)
                 logger.LogInformation("Teepod {Id}: {Updated} CVMs changed, {Gone} gone", teepod.Id, summary.Updated, summary.Gone);
             if (teepod.Status != TeepodStatus.Online)

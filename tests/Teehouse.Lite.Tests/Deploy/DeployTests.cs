@@ -231,4 +231,43 @@ public sealed class DeployTests : IAsyncLifetime
         Assert.Equal(orphan, vm.GetProperty("vm_uuid").GetString());
         Assert.Single(_sim.State.ListVms(), v => v.AppId == p.GetProperty("app_id").GetString());
     }
+
+    [Fact]
+    public async Task The_next_ping_records_the_cvm_of_a_commit_that_died_after_create_vm()
+    {
+        var p = await ProvisionAsync();
+        string composeText;
+        await using (var c = await _app.Db.OpenAsync())
+        {
+            composeText = (await c.ExecuteScalarAsync<string?>("SELECT compose_file FROM provisions"))!;
+            await c.ExecuteAsync("UPDATE provisions SET committing_at = '2026-01-01T00:00:00.000Z'");
+        }
+        var orphan = _sim.State.AddVm(new Teehouse.Lite.Simulator.Vms.VmSpec
+        {
+            Name = "my-app", ComposeFile = composeText, AppId = p.GetProperty("app_id").GetString(), Vcpu = 1, Memory = 2048,
+        });
+
+        await ((Teehouse.Lite.Teepods.TeepodPinger)_app.App.Services.GetService(typeof(Teehouse.Lite.Teepods.TeepodPinger))!)
+            .PingAllAsync(TestContext.Current.CancellationToken);
+
+        await using var check = await _app.Db.OpenAsync();
+        Assert.Equal("dana", await check.ExecuteScalarAsync<string?>(
+            "SELECT u.username FROM cvms c JOIN users u ON u.id = c.user_id WHERE c.vm_uuid = @orphan", new { orphan }));
+        Assert.Equal(1, await check.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM provisions WHERE cvm_id IS NOT NULL"));
+        // The client's own retry now answers with that CVM instead of creating another VM.
+        var vm = await Json.ReadAsync(await CommitAsync(p));
+        Assert.Equal(orphan, vm.GetProperty("vm_uuid").GetString());
+        Assert.Single(_sim.State.ListVms(), v => v.AppId == p.GetProperty("app_id").GetString());
+    }
+
+    [Fact(Timeout = 30_000)]
+    public async Task A_vmm_failure_during_provision_is_502_or_504_and_stores_nothing()
+    {
+        _sim.SetFault(FaultMode.Error500); // the pinger's last look still says online; the key request then fails
+        var response = await _user.PostAsync("/api/v1/cvms/provision", Json.Body(ProvisionBody()), TestContext.Current.CancellationToken);
+        await Json.AssertDetailAsync(response, HttpStatusCode.BadGateway);
+        _sim.SetFault(FaultMode.None);
+        await using var c = await _app.Db.OpenAsync();
+        Assert.Equal(0, await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM provisions"));
+    }
 }
