@@ -211,21 +211,26 @@ public sealed class DeployTests : IAsyncLifetime
         Assert.Single(_sim.State.ListVms(), v => v.AppId == p.GetProperty("app_id").GetString());
     }
 
-    [Fact]
-    public async Task A_commit_that_died_after_create_vm_adopts_the_vm_on_retry()
+    /// <summary>Plays a commit that died after the vmm created the VM: the database never heard of it.</summary>
+    private async Task<string> CrashAfterCreateVmAsync(JsonElement provision)
     {
-        var p = await ProvisionAsync();
-        // Play the crash: the vmm created the VM, the database never heard of it.
         string composeText;
         await using (var c = await _app.Db.OpenAsync())
         {
             composeText = (await c.ExecuteScalarAsync<string?>("SELECT compose_file FROM provisions"))!;
             await c.ExecuteAsync("UPDATE provisions SET committing_at = '2026-01-01T00:00:00.000Z'");
         }
-        var orphan = _sim.State.AddVm(new Teehouse.Lite.Simulator.Vms.VmSpec
+        return _sim.State.AddVm(new Teehouse.Lite.Simulator.Vms.VmSpec
         {
-            Name = "my-app", ComposeFile = composeText, AppId = p.GetProperty("app_id").GetString(), Vcpu = 1, Memory = 2048,
+            Name = "my-app", ComposeFile = composeText, AppId = provision.GetProperty("app_id").GetString(), Vcpu = 1, Memory = 2048,
         });
+    }
+
+    [Fact]
+    public async Task A_commit_that_died_after_create_vm_adopts_the_vm_on_retry()
+    {
+        var p = await ProvisionAsync();
+        var orphan = await CrashAfterCreateVmAsync(p);
 
         var vm = await Json.ReadAsync(await CommitAsync(p));
         Assert.Equal(orphan, vm.GetProperty("vm_uuid").GetString());
@@ -236,16 +241,7 @@ public sealed class DeployTests : IAsyncLifetime
     public async Task The_next_ping_records_the_cvm_of_a_commit_that_died_after_create_vm()
     {
         var p = await ProvisionAsync();
-        string composeText;
-        await using (var c = await _app.Db.OpenAsync())
-        {
-            composeText = (await c.ExecuteScalarAsync<string?>("SELECT compose_file FROM provisions"))!;
-            await c.ExecuteAsync("UPDATE provisions SET committing_at = '2026-01-01T00:00:00.000Z'");
-        }
-        var orphan = _sim.State.AddVm(new Teehouse.Lite.Simulator.Vms.VmSpec
-        {
-            Name = "my-app", ComposeFile = composeText, AppId = p.GetProperty("app_id").GetString(), Vcpu = 1, Memory = 2048,
-        });
+        var orphan = await CrashAfterCreateVmAsync(p);
 
         await ((Teehouse.Lite.Teepods.TeepodPinger)_app.App.Services.GetService(typeof(Teehouse.Lite.Teepods.TeepodPinger))!)
             .PingAllAsync(TestContext.Current.CancellationToken);
