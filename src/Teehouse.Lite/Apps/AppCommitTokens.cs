@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using Dapper;
+using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 
@@ -90,20 +91,9 @@ public sealed class AppCommitTokens(Db db)
     public async Task<long> InsertCvmAsync(AppInstancePlan p, long userId, string vmId, VmInfo? info, string now)
     {
         await using var c = await db.OpenAsync();
-        return await c.ExecuteScalarAsync<long>("""
-            INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version,
-                vcpu, memory, disk_size, compose_hash, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
-            VALUES (@TeepodId, @vmId, @AppId, @instanceId, @Name, @status, @uptime, @Image, @imageVersion, @Vcpu,
-                @Memory, @DiskSize, @ComposeHash, @userId, @Listed, 0, @now, @now, @now)
-            ON CONFLICT (teepod_id, vm_uuid) DO UPDATE SET user_id = COALESCE(cvms.user_id, excluded.user_id),
-                listed = excluded.listed, updated_at = excluded.updated_at
-            RETURNING id
-            """, new
-        {
-            p.TeepodId, vmId, p.AppId, instanceId = string.IsNullOrEmpty(info?.InstanceId) ? null : info.InstanceId, p.Name,
-            status = info?.Status ?? "running", uptime = info?.Uptime, p.Image, imageVersion = info?.ImageVersion, p.Vcpu,
-            p.Memory, p.DiskSize, p.ComposeHash, userId, p.Listed, now,
-        });
+        return await CvmStore.InsertCreatedAsync(c, null,
+            new CreatedCvm(p.TeepodId, vmId, p.AppId, p.Name, p.Image, p.Vcpu, p.Memory, p.DiskSize, p.ComposeHash, userId, p.Listed),
+            info, now);
     }
 }
 

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
 
 namespace Teehouse.Lite.Cvms;
 
@@ -49,6 +50,26 @@ public sealed class CvmStore(Db db)
         WHERE id = @Id
         """, r, tx);
 
+    /// <summary>
+    /// Records a VM created through the API (deploy or new instance) as the caller's CVM. If an import recorded the VM
+    /// meanwhile, that row is kept and given the owner.
+    /// </summary>
+    internal static Task<long> InsertCreatedAsync(SqliteConnection c, SqliteTransaction? tx, CreatedCvm cvm, VmInfo? info, string now) =>
+        c.ExecuteScalarAsync<long>("""
+            INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version,
+                vcpu, memory, disk_size, compose_hash, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
+            VALUES (@TeepodId, @VmUuid, @AppId, @instanceId, @Name, @status, @uptime, @Image, @imageVersion, @Vcpu,
+                @Memory, @DiskSize, @ComposeHash, @UserId, @Listed, 0, @now, @now, @now)
+            ON CONFLICT (teepod_id, vm_uuid) DO UPDATE SET user_id = COALESCE(cvms.user_id, excluded.user_id),
+                listed = excluded.listed, updated_at = excluded.updated_at
+            RETURNING id
+            """, new
+        {
+            cvm.TeepodId, cvm.VmUuid, cvm.AppId, instanceId = string.IsNullOrEmpty(info?.InstanceId) ? null : info.InstanceId,
+            cvm.Name, status = info?.Status ?? "running", uptime = info?.Uptime, cvm.Image, imageVersion = info?.ImageVersion,
+            cvm.Vcpu, cvm.Memory, cvm.DiskSize, cvm.ComposeHash, cvm.UserId, cvm.Listed, now,
+        }, tx);
+
     /// <summary>Marks VMs that vanished from their teepod as gone; the rows stay, so ownership and history are kept.</summary>
     internal async Task MarkGoneAsync(IReadOnlyCollection<long> ids, string now)
     {
@@ -65,3 +86,8 @@ public sealed class CvmStore(Db db)
         });
     }
 }
+
+/// <summary>What the API asked the vmm to create, for <see cref="CvmStore.InsertCreatedAsync"/>.</summary>
+public sealed record CreatedCvm(
+    long TeepodId, string VmUuid, string AppId, string Name, string Image, long Vcpu, long Memory, long DiskSize,
+    string ComposeHash, long UserId, bool Listed);

@@ -59,20 +59,9 @@ public sealed class ProvisionStore(Db db)
     public Task<long> CompleteAsync(ProvisionRecord p, string vmId, VmInfo? info, string now) =>
         db.InTransactionAsync(async (c, tx) =>
         {
-            var cvmId = await c.ExecuteScalarAsync<long>("""
-                INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version,
-                    vcpu, memory, disk_size, compose_hash, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
-                VALUES (@TeepodId, @vmId, @AppId, @instanceId, @Name, @status, @uptime, @Image, @imageVersion, @Vcpu,
-                    @Memory, @DiskSize, @ComposeHash, @UserId, @Listed, 0, @now, @now, @now)
-                ON CONFLICT (teepod_id, vm_uuid) DO UPDATE SET user_id = COALESCE(cvms.user_id, excluded.user_id),
-                    listed = excluded.listed, updated_at = excluded.updated_at
-                RETURNING id
-                """, new
-            {
-                p.TeepodId, vmId, p.AppId, instanceId = info?.InstanceId, p.Name, status = info?.Status ?? "running",
-                uptime = info?.Uptime, p.Image, imageVersion = info?.ImageVersion, p.Vcpu, p.Memory, p.DiskSize,
-                p.ComposeHash, p.UserId, p.Listed, now,
-            }, tx);
+            var cvmId = await CvmStore.InsertCreatedAsync(c, tx,
+                new CreatedCvm(p.TeepodId, vmId, p.AppId, p.Name, p.Image, p.Vcpu, p.Memory, p.DiskSize, p.ComposeHash, p.UserId, p.Listed),
+                info, now);
             await c.ExecuteAsync("UPDATE provisions SET cvm_id = @cvmId WHERE id = @Id", new { cvmId, p.Id }, tx);
             return cvmId;
         });
