@@ -12,7 +12,7 @@ import {
   createClient, AuthError, BusinessError, ValidationError, getCurrentUser, getAvailableNodes, encryptEnvVars,
   getCvmList, getCvmInfo, watchCvmState,
   getAppList, getAppInfo, safeGetAppInfo, getAppCvms, createAppInstance, safeCreateAppInstance,
-  verifyEnvEncryptPublicKey,
+  verifyEnvEncryptPublicKey, patchCvm, commitCvmUpdate, safeCommitCvmUpdate,
 } from "@phala/cloud";
 
 const env = (name, fallback) => {
@@ -774,6 +774,60 @@ describe("Upgrade: provisionCvmComposeFileUpdate -> commitCvmComposeFileUpdate, 
         const unknown = await user.safeCommitCvmComposeFileUpdate({ id: info.id, compose_hash: "ab".repeat(32) });
         assert.equal(unknown.success, false);
         assert.equal(unknown.error.status, 404);
+      } finally {
+        await user.deleteCvm({ id: info.id });
+      }
+    });
+});
+
+describe("Patch: patchCvm (applied and prepareOnly) -> commitCvmUpdate", () => {
+  const composeFile = {
+    name: "conformance-patch",
+    docker_compose_file: "services:\n  web:\n    image: nginx:1.27\n",
+    kms_enabled: true,
+    gateway_enabled: true,
+    allowed_envs: [],
+  };
+
+  it("patchCvm applies a docker_compose_file change; prepareOnly answers the 465 commit token; commitCvmUpdate applies it",
+    { skip: !SIM_URL && "CONFORMANCE_SIM_URL not set" }, async () => {
+      const provision = await sdk("provisionCvm(patch)", user, "/cvms/provision",
+        (c) => c.provisionCvm({ name: "conformance-patch", compose_file: composeFile }));
+      const vm = await sdk("commitCvmProvision(patch)", user, "/cvms", (c) => c.commitCvmProvision({
+        app_id: provision.app_id, compose_hash: provision.compose_hash,
+      }));
+      const info = await sdk("getCvmInfo(patch)", user, `/cvms/${vm.vm_uuid}`, (c) => c.getCvmInfo({ uuid: vm.vm_uuid }));
+      try {
+        const newYaml = "services:\n  web:\n    image: nginx:1.29\n";
+        const applied = await sdk("patchCvm()", user, `/cvms/${info.id}`,
+          (c) => patchCvm(c, { id: info.id, docker_compose_file: newYaml }));
+        assert.equal(applied.requiresOnChainHash, false);
+        assert.equal(typeof applied.correlationId, "string");
+        const after = await user.getCvmComposeFile({ id: info.id });
+        assert.notEqual(after.getHash(), provision.compose_hash);
+        assert.equal(after.docker_compose_file, newYaml);
+        assert.equal((await user.getCvmInfo({ id: info.id })).app_id, provision.app_id);
+
+        const prepared = await sdk("patchCvm({prepareOnly})", user, `/cvms/${info.id}`,
+          (c) => patchCvm(c, { id: info.id, public_logs: false, prepareOnly: true }));
+        assert.equal(prepared.requiresOnChainHash, true);
+        assert.match(prepared.composeHash, /^[0-9a-f]{64}$/);
+        assert.equal(prepared.appId, provision.app_id);
+        assert.equal(typeof prepared.commitToken, "string");
+        assert.equal((await user.getCvmComposeFile({ id: info.id })).getHash(), after.getHash(), "prepareOnly must not write");
+
+        const committed = await sdk("commitCvmUpdate()", user, `/cvms/${info.id}/commit-update`, (c) => commitCvmUpdate(c, {
+          id: info.id, token: prepared.commitToken, composeHash: prepared.composeHash, transactionHash: "0x" + "00".repeat(32),
+        }));
+        assert.equal(committed.status, "in_progress");
+        assert.equal(typeof committed.correlationId, "string");
+        assert.equal((await user.getCvmComposeFile({ id: info.id })).getHash(), prepared.composeHash);
+
+        const reused = await safeCommitCvmUpdate(user, {
+          id: info.id, token: prepared.commitToken, composeHash: prepared.composeHash, transactionHash: "0x1",
+        });
+        assert.equal(reused.success, false);
+        assert.equal(reused.error.status, 409);
       } finally {
         await user.deleteCvm({ id: info.id });
       }

@@ -29,3 +29,12 @@ public sealed record UpdateCvmEnvsRequest(string? EncryptedEnv, List<string>? En
 
 /// <summary>The SDK's <c>UpdateCvmEnvsInProgressSchema</c> (a plain object: exactly these four keys matter).</summary>
 public sealed record UpdateCvmEnvsResponse(string Status, string Message, string CorrelationId, bool AllowedEnvsChanged);
+
+/// <summary>
+/// The answer to an applied <c>PATCH /cvms/{id}</c> (the SDK's <c>patchCvm</c> / <c>confirmCvmPatch</c> read
+/// <c>correlation_id</c>) and to <c>POST /cvms/{id}/commit-update</c> (<c>commitCvmUpdate</c> reads it and <c>status</c>).
+/// </summary>
+public sealed record CvmPatchResponse(string CorrelationId, string Status, string Message, string ComposeHash, bool Restarting);
+
+/// <summary><c>POST /cvms/{id}/commit-update</c>, as the SDK's <c>commitCvmUpdate</c> sends it.</summary>
+public sealed record CommitCvmUpdateRequest(string? Token, string? ComposeHash, string? TransactionHash);

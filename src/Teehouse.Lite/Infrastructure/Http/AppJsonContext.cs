@@ -47,6 +47,8 @@ namespace Teehouse.Lite.Infrastructure.Http;
 [JsonSerializable(typeof(Teehouse.Lite.Upgrades.CommitComposeUpdateResponse))]
 [JsonSerializable(typeof(Teehouse.Lite.Upgrades.UpdateCvmEnvsRequest))]
 [JsonSerializable(typeof(Teehouse.Lite.Upgrades.UpdateCvmEnvsResponse))]
+[JsonSerializable(typeof(Teehouse.Lite.Upgrades.CvmPatchResponse))]
+[JsonSerializable(typeof(Teehouse.Lite.Upgrades.CommitCvmUpdateRequest))]
 [JsonSerializable(typeof(Teehouse.Lite.Apps.AppPageV20260121))]
 [JsonSerializable(typeof(Teehouse.Lite.Apps.AppV20260121))]
 [JsonSerializable(typeof(List<CvmInfoV20260121>))]
