@@ -268,4 +268,29 @@ public sealed class AppsTests : IAsyncLifetime
         Assert.Contains("FREE tier allows 1 of CVMs", await Json.AssertDetailAsync(await InstanceAsync(appId, prepareOnly: true), HttpStatusCode.Forbidden));
         await Json.AssertDetailAsync(await InstanceAsync(appId, """{"node_id": 999}"""), HttpStatusCode.NotFound);
     }
+
+    [Fact]
+    public async Task A_vmm_failure_while_adding_an_instance_is_502_and_a_retry_creates_exactly_one()
+    {
+        var first = await DeployAsync(_user);
+        var appId = first.GetProperty("app_id").GetString()!;
+        var before = _sim.State.VmCount;
+
+        _sim.State.FailAfter("CreateVm", successfulCalls: 0); // the compose is read, then the create fails
+        await Json.AssertDetailAsync(await InstanceAsync(appId), HttpStatusCode.BadGateway);
+        _sim.SetFault(FaultMode.None);
+        Assert.Equal(before, _sim.State.VmCount);
+        var app = await Json.ReadAsync(await _user.GetAsync($"/api/v1/apps/{appId}", Ct));
+        Assert.Equal(1, app.GetProperty("cvm_count").GetInt32());
+
+        // A prepared instance whose commit hit the failure can be committed again with the same token.
+        var prepared = await Json.ReadAsync(await InstanceAsync(appId, prepareOnly: true));
+        var token = prepared.GetProperty("detail").GetProperty("details").EnumerateArray()
+            .Single(d => d.GetProperty("field").GetString() == "commit_token").GetProperty("value").GetString();
+        _sim.State.FailAfter("CreateVm", successfulCalls: 0);
+        await Json.AssertDetailAsync(await InstanceAsync(appId, $$"""{"token": "{{token}}"}"""), HttpStatusCode.BadGateway);
+        _sim.SetFault(FaultMode.None);
+        Assert.Equal(HttpStatusCode.OK, (await InstanceAsync(appId, $$"""{"token": "{{token}}"}""")).StatusCode);
+        Assert.Equal(before + 1, _sim.State.VmCount);
+    }
 }
