@@ -9,43 +9,12 @@ using Teehouse.Lite.Users;
 namespace Teehouse.Lite.Tests.Apps;
 
 /// <summary>/api/v1/apps: apps as the caller's CVMs grouped by app id, and new instances of an app (direct and two-phase).</summary>
-public sealed class AppsTests : IAsyncLifetime
+public sealed class AppsTests : SimulatedTeepodTest
 {
-    private SimulatorHost _sim = null!;
-    private TestApp _app = null!;
-    private HttpClient _user = null!;
-    private long _teepodId;
-
     private const string Compose = "services:\n  web:\n    image: nginx:1.27\n";
     private const string Env = "{\"env\":[{\"key\":\"SECRET\",\"value\":\"s3cr3t\"}]}";
 
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sim = await SimulatorHost.StartAsync(new SimulatorOptions { Port = 0, PrepopulateVms = 0 });
-        _app = await TestApp.StartAsync(c =>
-        {
-            c.Vmm.PingIntervalS = 3600;
-            c.Kms.Add(new() { Id = "local-kms", Url = _sim.KmsUrl.ToString().TrimEnd('/'), Version = "0.5.5" });
-            c.Tiers["FREE"] = new() { MaxInstances = 1 };
-            c.Tiers["PRO"] = new() { MaxInstances = 10, MaxVcpu = 16 };
-        });
-        using var admin = await _app.AdminClientAsync();
-        var registered = await admin.PostAsync("/api/v1/teepods",
-            Json.Body($$"""{"name": "tdx-1", "endpoint": "{{_sim.BaseUrl.ToString().TrimEnd('/')}}"}"""), Ct);
-        _teepodId = (await Json.ReadAsync(registered)).GetProperty("id").GetInt64();
-        _user = _app.Client(await _app.CreateTokenAsync("dana"), apiKeyHeader: true);
-        await new UserStore(_app.Db).SetCreditsAsync("dana", 50m);
-        await new UserStore(_app.Db).SetTierAsync("dana", "PRO");
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _user.Dispose();
-        await _app.DisposeAsync();
-        await _sim.DisposeAsync();
-    }
+    protected override void Configure(global::Teehouse.Lite.Infrastructure.Config.TeehouseConfig config) => config.Tiers["FREE"] = new() { MaxInstances = 1 };
 
     /// <summary>Deploys an app through provision + commit; returns the commit's VMSchema.</summary>
     private async Task<JsonElement> DeployAsync(HttpClient client, string name = "my-app")

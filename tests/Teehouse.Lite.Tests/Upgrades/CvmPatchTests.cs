@@ -9,41 +9,10 @@ using Teehouse.Lite.Users;
 namespace Teehouse.Lite.Tests.Upgrades;
 
 /// <summary>PATCH /cvms/{id} (patchCvm / confirmCvmPatch) and POST /cvms/{id}/commit-update against the simulator.</summary>
-public sealed class CvmPatchTests : IAsyncLifetime
+public sealed class CvmPatchTests : SimulatedTeepodTest
 {
-    private SimulatorHost _sim = null!;
-    private TestApp _app = null!;
-    private HttpClient _user = null!;
-
     private const string Compose = "services:\n  web:\n    image: nginx:1.27\n";
     private const string NewCompose = "services:\n  web:\n    image: nginx:1.29\n";
-
-    private static CancellationToken Ct => TestContext.Current.CancellationToken;
-
-    public async ValueTask InitializeAsync()
-    {
-        _sim = await SimulatorHost.StartAsync(new SimulatorOptions { Port = 0, PrepopulateVms = 0 });
-        _app = await TestApp.StartAsync(c =>
-        {
-            c.Vmm.PingIntervalS = 3600;
-            c.Kms.Add(new() { Id = "local-kms", Url = _sim.KmsUrl.ToString().TrimEnd('/'), Version = "0.5.5" });
-            c.Tiers["PRO"] = new() { MaxInstances = 10, MaxVcpu = 16 };
-        });
-        using var admin = await _app.AdminClientAsync();
-        await admin.PostAsync("/api/v1/teepods",
-            Json.Body($$"""{"name": "tdx-1", "endpoint": "{{_sim.BaseUrl.ToString().TrimEnd('/')}}"}"""), Ct);
-        var token = await _app.CreateTokenAsync("dana");
-        await new UserStore(_app.Db).SetCreditsAsync("dana", 50m);
-        await new UserStore(_app.Db).SetTierAsync("dana", "PRO");
-        _user = _app.Client(token, apiKeyHeader: true);
-    }
-
-    public async ValueTask DisposeAsync()
-    {
-        _user.Dispose();
-        await _app.DisposeAsync();
-        await _sim.DisposeAsync();
-    }
 
     private sealed record Deployed(string VmUuid, string AppId, string ComposeHash);
 
