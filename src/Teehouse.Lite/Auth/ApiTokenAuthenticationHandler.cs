@@ -16,7 +16,6 @@ public sealed class ApiTokenAuthenticationHandler(
     ILoggerFactory logger,
     UrlEncoder encoder,
     TokenStore tokens,
-    UserStore users,
     CurrentUser currentUser)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
@@ -28,8 +27,7 @@ public sealed class ApiTokenAuthenticationHandler(
         var token = ReadToken(Request);
         if (token is null) return AuthenticateResult.NoResult();
 
-        var record = ApiTokens.LooksValid(token) ? await tokens.FindActiveAsync(token) : null;
-        var user = record is null ? null : await users.FindByIdAsync(record.UserId);
+        var user = ApiTokens.LooksValid(token) ? await tokens.FindUserAsync(token) : null;
         if (user is null)
         {
             Context.Items[PresentedButInvalid] = true;

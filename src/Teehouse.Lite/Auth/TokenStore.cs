@@ -42,13 +42,18 @@ public sealed class TokenStore(Db db)
         return (record, token);
     }
 
-    public async Task<TokenRecord?> FindActiveAsync(string token)
+    /// <summary>The owner of an active token, in one query: this runs on every authenticated request.</summary>
+    public async Task<UserRecord?> FindUserAsync(string token)
     {
         await using var c = await db.OpenAsync();
-        var record = await c.QuerySingleOrDefaultAsync<TokenRecord>(
-            $"{Select} WHERE t.token_hash = @hash AND t.revoked_at IS NULL", new { hash = ApiTokens.Hash(token) });
-        if (record is not null) await TouchAsync(c, record.Id);
-        return record;
+        var found = await c.QuerySingleOrDefaultAsync<TokenOwner>("""
+            SELECT t.id AS token_id, u.id, u.username, u.email, u.role, u.tier, u.credit_balance, u.granted_balance, u.created_at
+            FROM api_tokens t JOIN users u ON u.id = t.user_id
+            WHERE t.token_hash = @hash AND t.revoked_at IS NULL
+            """, new { hash = ApiTokens.Hash(token) });
+        if (found is null) return null;
+        await TouchAsync(c, found.TokenId);
+        return found.ToUser();
     }
 
     public async Task<List<TokenRecord>> ListAsync(bool includeRevoked)
@@ -80,4 +85,24 @@ public sealed class TokenStore(Db db)
         _lastTouched[id] = now;
         await c.ExecuteAsync("UPDATE api_tokens SET last_used_at = @now WHERE id = @id", new { id, now = Clock.ToText(now) });
     }
+}
+
+/// <summary>A token's id with its owner's columns (see <see cref="TokenStore.FindUserAsync"/>).</summary>
+public sealed class TokenOwner
+{
+    public long TokenId { get; set; }
+    public long Id { get; set; }
+    public string Username { get; set; } = "";
+    public string Email { get; set; } = "";
+    public string Role { get; set; } = Roles.User;
+    public string Tier { get; set; } = "FREE";
+    public string CreditBalance { get; set; } = "0";
+    public string GrantedBalance { get; set; } = "0";
+    public string CreatedAt { get; set; } = "";
+
+    public UserRecord ToUser() => new()
+    {
+        Id = Id, Username = Username, Email = Email, Role = Role, Tier = Tier, CreditBalance = CreditBalance,
+        GrantedBalance = GrantedBalance, CreatedAt = CreatedAt,
+    };
 }
