@@ -40,18 +40,6 @@ public sealed record CreateAppInstanceRequest(
     string? Token,
     string? TransactionHash);
 
-/// <summary>One entry of a 465's <c>detail.details</c>: the SDK turns the list into a field → value map.</summary>
-public sealed record PreconditionField(string Field, JsonNode? Value);
-
-public sealed record PreconditionDetail(string Message, IReadOnlyList<PreconditionField> Details);
-
-/// <summary>
-/// HTTP 465 (precondition required): the answer to a prepare-only request. Written as its own typed result, not
-/// through the error writer, because its <c>detail</c> is an object rather than the usual string.
-/// </summary>
-public sealed record PreconditionRequiredResponse(PreconditionDetail Detail);
-
-public sealed record OnchainStatus(bool ComposeHashAllowed, bool DeviceIdAllowed, bool IsAllowed);
 
 // ---- X-Phala-Version 2025-10-28 -----------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ namespace Teehouse.Lite.Cvms;
 /// Start, stop, shutdown, restart and delete of a recorded CVM: the vmm call, then what the vmm reports afterwards
 /// written to the row, so the answer (and the next list) shows the new status before the pinger's next round.
 /// </summary>
-public sealed class CvmPower(CvmQueries queries, DstackClientFactory clients, CvmRestarter restarter, ILogger<CvmPower> logger)
+public sealed class CvmPower(CvmStore queries, DstackClientFactory clients, CvmRestarter restarter, ILogger<CvmPower> logger)
 {
     public Task<(CvmRow Row, VmInfo? Vm)> StartAsync(CvmRow row, CancellationToken ct) =>
         RunAsync(row, "start", (vmm, id) => vmm.StartVmAsync(id, ct), ct);

@@ -41,7 +41,7 @@ public static class RestartPlan
 /// (progress_operation = 'restart'), so a restart interrupted by a server restart is picked up again, and any other
 /// power request on the CVM cancels it by clearing the row.
 /// </summary>
-public sealed class CvmRestarter(CvmQueries queries, DstackClientFactory clients, ILogger<CvmRestarter> logger) : BackgroundService
+public sealed class CvmRestarter(CvmStore queries, DstackClientFactory clients, ILogger<CvmRestarter> logger) : BackgroundService
 {
     public const string Operation = "restart";
 

@@ -25,11 +25,11 @@ public sealed class CvmSyncSession
     private readonly CvmStore _store;
     private readonly long _teepodId;
     private readonly CvmSyncOptions _options;
-    private readonly Dictionary<string, CvmRecord> _known;
+    private readonly Dictionary<string, CvmRow> _known;
     private readonly HashSet<string> _seen = new(StringComparer.Ordinal);
     private int _new, _updated, _unchanged;
 
-    private CvmSyncSession(CvmStore store, long teepodId, CvmSyncOptions options, Dictionary<string, CvmRecord> known)
+    private CvmSyncSession(CvmStore store, long teepodId, CvmSyncOptions options, Dictionary<string, CvmRow> known)
     {
         _store = store;
         _teepodId = teepodId;
@@ -46,7 +46,7 @@ public sealed class CvmSyncSession
     {
         var now = Clock.NowText();
         var handled = new HashSet<string>(StringComparer.Ordinal);
-        var observed = new List<CvmRecord>();
+        var observed = new List<CvmRow>();
         var (added, updated, unchanged) = await _store.Db.InTransactionAsync(async (c, tx) =>
         {
             int a = 0, u = 0, same = 0;
@@ -59,13 +59,15 @@ public sealed class CvmSyncSession
                     var next = Observe(vm, row, now);
                     var material = Material(row) != Material(next);
                     if (material || row.Uptime != next.Uptime) await CvmStore.UpdateObservedAsync(c, tx, next);
+                    if (material && next.UserId is not null) await CvmStore.RecordAppAsync(c, tx, next.AppId, next.UserId, now);
                     if (material) u++; else same++;
                     observed.Add(next);
                 }
                 else if (_options.InsertNew)
                 {
-                    var created = Observe(vm, new CvmRecord { TeepodId = _teepodId, VmUuid = vm.Id, CreatedAt = now }, now);
-                    await CvmStore.InsertAsync(c, tx, created);
+                    var created = Observe(vm, new CvmRow { TeepodId = _teepodId, VmUuid = vm.Id, CreatedAt = now }, now);
+                    await CvmStore.InsertObservedAsync(c, tx, created);
+                    await CvmStore.RecordAppAsync(c, tx, created.AppId, created.UserId, now);
                     a++;
                 }
             }
@@ -90,14 +92,14 @@ public sealed class CvmSyncSession
             var present = still.Vms.Select(v => v.Id).ToHashSet(StringComparer.Ordinal);
             gone.AddRange(chunk.Where(r => !present.Contains(r.VmUuid)).Select(r => r.Id));
         }
-        await _store.MarkGoneAsync(gone, Clock.NowText());
+        await _store.MarkGoneAsync(gone);
         return new CvmSyncSummary(_seen.Count, _new, _updated, _unchanged, gone.Count);
     }
 
-    private CvmRecord Observe(VmInfo vm, CvmRecord row, string now)
+    private CvmRow Observe(VmInfo vm, CvmRow row, string now)
     {
         var config = vm.Configuration;
-        return new CvmRecord
+        return new CvmRow
         {
             Id = row.Id,
             TeepodId = row.TeepodId,
@@ -125,7 +127,7 @@ public sealed class CvmSyncSession
     }
 
     // What makes a row "updated" in a summary; uptime ticks on every look and is written without counting.
-    private static string Material(CvmRecord r) => string.Join('\u001f',
+    private static string Material(CvmRow r) => string.Join('\u001f',
         r.AppId, r.InstanceId, r.Name, r.Status, r.Image, r.ImageVersion, r.Vcpu, r.Memory, r.DiskSize, r.ComposeHash,
         r.UserId, r.Listed, r.GoneAt);
 }

@@ -39,7 +39,7 @@ public sealed class CvmsModule : ICarterModule
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize,
         [FromQuery(Name = "node_id")] string? nodeId, [FromQuery(Name = "teepod_id")] string? teepodId,
         [FromQuery(Name = "user_id")] string? userId,
-        CurrentUser user, CvmQueries queries)
+        CurrentUser user, CvmStore queries)
     {
         var v = new Validator("query");
         var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
@@ -70,7 +70,7 @@ public sealed class CvmsModule : ICarterModule
     /// row alone (compose_file null). A vmm that no longer knows the VM makes the CVM gone: 404.
     /// </summary>
     private static async Task<IResult> Get(
-        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients,
+        string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
         TeehouseConfig config, ILogger<CvmsModule> logger, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
@@ -101,7 +101,7 @@ public sealed class CvmsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> State(
         string cvmId, string? target, string? interval, string? timeout, HttpContext http, CurrentUser user,
-        CvmQueries queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
+        CvmStore queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
     {
         var watch = http.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
         var v = new Validator("query");
@@ -184,7 +184,7 @@ public sealed class CvmsModule : ICarterModule
 
     /// <summary>The live app-compose.json: 502/504 when the vmm does not answer, 409 when the text is not a JSON object.</summary>
     private static async Task<IResult> ComposeFile(
-        string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
+        string cvmId, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
         var vm = await clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken).GetInfoAsync(row.VmUuid, ct)
@@ -194,18 +194,18 @@ public sealed class CvmsModule : ICarterModule
         return TypedResults.Bytes(json, "application/json");
     }
 
-    private static async Task<IResult> Start(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct) =>
+    private static async Task<IResult> Start(string cvmId, CurrentUser user, CvmStore queries, CvmPower power, CancellationToken ct) =>
         Vm(await power.StartAsync(await ResolveAsync(cvmId, user, queries), ct));
 
-    private static async Task<IResult> Stop(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct) =>
+    private static async Task<IResult> Stop(string cvmId, CurrentUser user, CvmStore queries, CvmPower power, CancellationToken ct) =>
         Vm(await power.StopAsync(await ResolveAsync(cvmId, user, queries), ct));
 
-    private static async Task<IResult> Shutdown(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct) =>
+    private static async Task<IResult> Shutdown(string cvmId, CurrentUser user, CvmStore queries, CvmPower power, CancellationToken ct) =>
         Vm(await power.ShutdownAsync(await ResolveAsync(cvmId, user, queries), ct));
 
     /// <summary>Body optional (<c>{"force": bool}</c>, the SDK always sends it; curl may send nothing).</summary>
     private static async Task<IResult> Restart(
-        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct)
+        string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, CancellationToken ct)
     {
         var force = false;
         if (request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0))
@@ -218,7 +218,7 @@ public sealed class CvmsModule : ICarterModule
     }
 
     /// <summary>204 with an empty body: the SDK parses the answer with <c>z.void()</c>.</summary>
-    private static async Task<IResult> Delete(string cvmId, CurrentUser user, CvmQueries queries, CvmPower power, CancellationToken ct)
+    private static async Task<IResult> Delete(string cvmId, CurrentUser user, CvmStore queries, CvmPower power, CancellationToken ct)
     {
         await power.DeleteAsync(await ResolveAsync(cvmId, user, queries), ct);
         return TypedResults.NoContent();
@@ -227,7 +227,7 @@ public sealed class CvmsModule : ICarterModule
     private static IResult Vm((CvmRow Row, VmInfo? Vm) result) =>
         TypedResults.Json(CvmMapper.ToVm(result.Row, result.Vm), AppJsonContext.Default.CvmVmResponse);
 
-    internal static async Task<CvmRow> ResolveAsync(string cvmId, CurrentUser user, CvmQueries queries)
+    internal static async Task<CvmRow> ResolveAsync(string cvmId, CurrentUser user, CvmStore queries)
     {
         // DELETE /cvms/paginated or GET /cvms/provision reach {cvmId} because routing settles the method before it
         // would fall back to the literal route: they are the wrong method on that route, not a CVM lookup.

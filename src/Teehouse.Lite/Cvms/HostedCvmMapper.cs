@@ -11,7 +11,7 @@ public static class HostedCvmMapper
     /// <param name="record">Our row for the VM, or null when the VM is not (yet) in the database.</param>
     /// <param name="teepod">The teepod the VM runs on.</param>
     /// <param name="kmsList">The configured KMSes, in configuration order.</param>
-    public static HostedCvmResponse Map(VmInfo vm, CvmRecord? record, TeepodRecord teepod, IReadOnlyList<KmsInfo> kmsList)
+    public static HostedCvmResponse Map(VmInfo vm, CvmRow? record, TeepodRecord teepod, IReadOnlyList<KmsInfo> kmsList)
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(teepod);

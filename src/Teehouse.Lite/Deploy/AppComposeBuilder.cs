@@ -36,6 +36,19 @@ public static partial class AppComposeBuilder
         return compose;
     }
 
+    /// <summary>
+    /// A new app's compose gets a random salt (unless the client chose one), as dstack's own tools do: the app id
+    /// derives from the compose hash, and two users deploying the same compose must not share an identity, and with it
+    /// the keys the KMS derives for it.
+    /// </summary>
+    public static JsonObject WithSalt(JsonObject compose)
+    {
+        if (compose["salt"] is JsonValue salt && salt.GetValueKind() == JsonValueKind.String && salt.GetValue<string>().Length > 0)
+            return compose;
+        compose["salt"] = Convert.ToHexStringLower(System.Security.Cryptography.RandomNumberGenerator.GetBytes(16));
+        return compose;
+    }
+
     /// <summary>Problems with a requested compose_file, reported against <c>body.compose_file.*</c>.</summary>
     public static void Validate(JsonObject compose, Validator v)
     {

@@ -6,6 +6,7 @@ using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Kms;
+using Teehouse.Lite.Pending;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Deploy;
@@ -16,8 +17,6 @@ namespace Teehouse.Lite.Deploy;
 /// </summary>
 public sealed class DeployModule : ICarterModule
 {
-    public static readonly TimeSpan ProvisionLifetime = TimeSpan.FromHours(1);
-
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
@@ -26,18 +25,22 @@ public sealed class DeployModule : ICarterModule
     }
 
     private static async Task<IResult> Provision(
-        ProvisionCvmRequest request, CurrentUser current, TeepodStore teepods, ProvisionStore provisions, Quota quota,
+        ProvisionCvmRequest request, CurrentUser current, TeepodStore teepods, PendingStore pending, CvmStore cvms, Quota quota,
         Infrastructure.Dstack.DstackClientFactory clients, TeehouseConfig config, CancellationToken ct)
     {
         var plan = DeployValidation.Validate(request, config);
         var user = current.User!;
-        await quota.EnsureAllowedAsync(user, plan.Vcpu, plan.MemoryMb, plan.DiskGb);
+        // The app id is the app's identity (its KMS keys, its gateway routes): nobody deploys under another's.
+        if (plan.AppId is { } wanted && !user.IsAdmin && await cvms.OwnershipAsync(wanted, user.Id) == AppOwnership.Foreign)
+            throw ApiException.Forbidden($"App {wanted} belongs to another user; deploy under an app id of your own");
+        await quota.EnsureAllowedAsync(user, new QuotaRequest(1, plan.Vcpu, plan.MemoryMb, plan.DiskGb));
 
         var placement = Placement.Choose(await teepods.ListAsync(includeDisabled: false),
             new PlacementRequest(request.NodeId ?? request.TeepodId, request.Region, request.Image, plan.Vcpu, plan.MemoryMb, user.IsAdmin));
         var teepod = placement.Teepod;
 
-        var composeText = AppComposeJson.Dump(AppComposeJson.Preprocess(AppComposeBuilder.Build(request.ComposeFile!, request.Name!)));
+        var compose = AppComposeBuilder.WithSalt(AppComposeBuilder.Build(request.ComposeFile!, request.Name!));
+        var composeText = AppComposeJson.Dump(AppComposeJson.Preprocess(compose));
         var composeHash = AppComposeJson.Hash(composeText);
         var appId = plan.AppId ?? composeHash[..40];
         var kmsEnabled = System.Text.Json.Nodes.JsonNode.Parse(composeText)?["kms_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
@@ -45,27 +48,25 @@ public sealed class DeployModule : ICarterModule
 
         // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with.
         var pubkey = kmsEnabled
-            ? (await clients.Vmm(teepod.Endpoint, teepod.AuthToken).GetAppEnvEncryptPubKeyAsync(appId, ct)).PublicKey
+            ? (await clients.VmmFor(teepod).GetAppEnvEncryptPubKeyAsync(appId, ct)).PublicKey
             : null;
 
         var now = DateTime.UtcNow;
-        var saved = await provisions.SaveAsync(new ProvisionRecord
+        var saved = await pending.SaveAsync(new PendingOperation
         {
+            Kind = PendingKind.Deploy,
+            LookupKey = LookupKey(user.Id, appId, composeHash),
             UserId = user.Id,
-            TeepodId = teepod.Id,
             AppId = appId,
+            TeepodId = teepod.Id,
             ComposeHash = composeHash,
-            ComposeFile = composeText,
-            Name = request.Name!,
-            Image = placement.Image,
+            Payload = CvmOperations.SerializePlan(new CreationPlan(
+                request.Name!, placement.Image, composeText, request.Listed ?? false, null, plan.InstanceType, kms?.Id)),
             Vcpu = plan.Vcpu,
             Memory = plan.MemoryMb,
             DiskSize = plan.DiskGb,
-            InstanceType = plan.InstanceType,
-            Listed = request.Listed ?? false,
-            KmsId = kms?.Id,
             CreatedAt = Clock.ToText(now),
-            ExpiresAt = Clock.ToText(now + ProvisionLifetime),
+            ExpiresAt = Clock.ToText(now + PendingLifetime.Default),
         }) ?? throw ApiException.Conflict(
             $"This compose is already deployed for app {appId}; add an instance with POST /api/v1/apps/{appId}/instances or change the compose");
 
@@ -75,54 +76,22 @@ public sealed class DeployModule : ICarterModule
             AppJsonContext.Default.ProvisionCvmResponse);
     }
 
+    /// <summary>
+    /// Creates the provisioned CVM once. The same commit sent again, even while the first is still creating the VM,
+    /// answers the CVM the first created (it waits for it): never a second VM.
+    /// </summary>
     private static async Task<IResult> Commit(
-        CommitCvmRequest request, CurrentUser current, ProvisionStore provisions, TeepodStore teepods, CvmQueries cvms,
-        Infrastructure.Dstack.DstackClientFactory clients, ILogger<DeployModule> logger, CancellationToken ct)
+        CommitCvmRequest request, CurrentUser current, PendingStore pending, CvmOperations operations, CancellationToken ct)
     {
         var (appId, composeHash, encryptedEnv) = DeployValidation.Validate(request);
         var user = current.User!;
-        var provision = await provisions.FindAsync(user.Id, appId, composeHash)
+        var provision = await pending.FindAsync(PendingKind.Deploy, LookupKey(user.Id, appId, composeHash))
             ?? throw ApiException.NotFound($"No provision of app {appId} with compose hash {composeHash}; call POST /api/v1/cvms/provision first");
-
-        // A repeated commit answers with the CVM the first one created: never a second VM.
-        if (provision.CvmId is { } existing)
-            return await VmAsync(cvms, existing, live: null);
-        if (string.CompareOrdinal(provision.ExpiresAt, Clock.NowText()) < 0)
-            throw ApiException.Conflict($"The provision of app {appId} expired at {provision.ExpiresAt}; provision it again");
-
-        var teepod = await teepods.FindAsync(provision.TeepodId) ?? throw ApiException.NotFound($"Teepod {provision.TeepodId} not found");
-        var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
-
-        // A commit that crashed between CreateVm and the database write left the VM behind: find it, don't make another.
-        var vmId = provision.CommittingAt is null ? null : await DeployRecovery.FindCreatedVmAsync(vmm, provision, ct);
-        if (vmId is null)
-        {
-            await provisions.MarkCommittingAsync(provision.Id, Clock.NowText());
-            vmId = await vmm.CreateVmAsync(new Infrastructure.Dstack.VmConfiguration
-            {
-                Name = provision.Name,
-                Image = provision.Image,
-                ComposeFile = provision.ComposeFile,
-                Vcpu = (int)provision.Vcpu,
-                Memory = (int)provision.Memory,
-                DiskSize = (int)provision.DiskSize,
-                EncryptedEnv = encryptedEnv,
-                AppId = provision.AppId,
-            }, ct);
-        }
-        var info = await vmm.GetInfoAsync(vmId, ct);
-        var cvmId = await provisions.CompleteAsync(provision, vmId, info, Clock.NowText());
-        logger.LogInformation("User {User} deployed CVM {Cvm} ({Name}, app {App}) on teepod {Teepod} as VM {Vm}",
-            user.Username, cvmId, provision.Name, provision.AppId, teepod.Id, vmId);
-        return await VmAsync(cvms, cvmId, info);
+        var committed = await operations.CommitCreationAsync(provision, user, encryptedEnv, transactionHash: null, ct);
+        return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), AppJsonContext.Default.CvmVmResponse);
     }
 
-    /// <summary>The SDK's commit schema is the VM shape the power operations answer with.</summary>
-    private static async Task<IResult> VmAsync(CvmQueries cvms, long cvmId, Infrastructure.Dstack.VmInfo? live)
-    {
-        var row = await cvms.ByIdAsync(cvmId) ?? throw ApiException.NotFound($"CVM {cvmId} not found");
-        return TypedResults.Json(CvmMapper.ToVm(row, live), AppJsonContext.Default.CvmVmResponse);
-    }
+    private static string LookupKey(long userId, string appId, string composeHash) => $"{userId}:{appId}:{composeHash}";
 
     private static KmsInfo? KmsFor(TeehouseConfig config, string? kmsId, TeepodRecord teepod)
     {

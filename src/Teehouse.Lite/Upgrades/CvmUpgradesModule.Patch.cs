@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Teehouse.Lite.Apps;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
@@ -9,6 +8,7 @@ using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Kms;
+using Teehouse.Lite.Pending;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -19,7 +19,7 @@ namespace Teehouse.Lite.Upgrades;
 /// <item>Compose fields (docker_compose_file, pre_launch_script, allowed_envs, public_logs/sysinfo/tcbinfo) are laid over
 /// the live app-compose and written as the SDK's canonical bytes (the app id stays); encrypted_env and user_config replace
 /// the VM's. Applied at once (202 <c>{correlation_id, status: "in_progress"}</c>), a running CVM is restarted gracefully.</item>
-/// <item><c>X-Prepare-Only: true</c>: nothing is written; the update is stored (compose_updates) under a single-use commit
+/// <item><c>X-Prepare-Only: true</c>: nothing is written; the update is stored (a pending operation) under a single-use commit
 /// token, answered with HTTP 465 and the SDK's details list. <c>POST commit-update</c> with that token applies it once;
 /// a body-less PATCH with <c>X-Compose-Hash</c> + <c>X-Transaction-Hash</c> applies the pending update of that hash
 /// (also one provisioned by <c>compose_file/provision</c>). The transaction hash is recorded, not checked: the off-chain
@@ -45,17 +45,17 @@ public sealed partial class CvmUpgradesModule
     }
 
     private static async Task<IResult> Patch(
-        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients,
-        ComposeUpdateStore updates, TeehouseConfig config, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+        string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
+        PendingStore pending, CvmOperations operations, TeehouseConfig config, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
     {
         var fields = request.ContentLength == 0 ? [] : await ReadObjectAsync(request, ct);
         var confirmHash = request.Headers["X-Compose-Hash"].ToString();
         var transactionHash = request.Headers["X-Transaction-Hash"].ToString();
         if (confirmHash.Length > 0 || transactionHash.Length > 0)
-            return await ConfirmAsync(cvmId, confirmHash, transactionHash, fields, user, queries, power, clients, updates, logger, ct);
+            return await ConfirmAsync(cvmId, confirmHash, transactionHash, fields, user, queries, power, clients, pending, operations, logger, ct);
 
         var plan = ParsePlan(fields);
-        var prepareOnly = string.Equals(request.Headers["X-Prepare-Only"].ToString().Trim(), "true", StringComparison.OrdinalIgnoreCase);
+        var prepareOnly = PrepareOnly.IsRequested(request);
         if (prepareOnly && plan.Resources)
             throw ValidationException.For("body", "vcpu",
                 "vcpu, memory, disk_size and image cannot be prepared; apply them with a PATCH without X-Prepare-Only");
@@ -78,20 +78,10 @@ public sealed partial class CvmUpgradesModule
 
         if (prepareOnly)
         {
-            var token = AppCommitTokens.NewToken();
-            var now = DateTime.UtcNow;
-            await updates.SaveAsync(new ComposeUpdateRecord
-            {
-                CvmId = row.Id,
-                UserId = user.Id,
-                ComposeHash = composeHash,
-                ComposeFile = composeText ?? currentText,
-                CreatedAt = Clock.ToText(now),
-                ExpiresAt = Clock.ToText(now + PendingLifetime),
-                CommitTokenHash = AppCommitTokens.HashOf(token),
-                EncryptedEnv = plan.EncryptedEnv,
-                UserConfig = plan.UserConfig,
-            });
+            var token = CommitTokens.New();
+            _ = await pending.SaveAsync(UpdateOperation(PendingKind.Patch, row, user, composeHash,
+                    new UpdatePlan(composeText ?? currentText, plan.EncryptedEnv, plan.UserConfig), token, DateTime.UtcNow), renewDone: true)
+                ?? throw ApiException.Conflict($"An update to compose {composeHash} of CVM {row.HashedId} is being applied right now");
             var kms = KmsOf(config, vm, compose) ?? config.Kms.Select(KmsInfo.From).FirstOrDefault();
             var commitUrl = $"{request.Scheme}://{request.Host}{request.PathBase}/api/v1/cvms/{cvmId}/commit-update";
             logger.LogInformation("CVM {Id} ({Name}): update to compose {Hash} prepared, awaiting its commit", row.Id, row.Name, composeHash);
@@ -111,29 +101,32 @@ public sealed partial class CvmUpgradesModule
             DiskSize = plan.DiskSize,
             Image = plan.Image,
         };
+        var change = new CvmChange(composeText is null ? null : composeHash, plan.Vcpu, plan.Memory, plan.DiskSize, plan.Image);
         if (plan.Resources && vm.Status is not ("stopped" or "exited"))
         {
             if (!plan.AllowForceStop)
                 throw ApiException.Conflict(
                     $"CVM {row.HashedId} is {vm.Status}: vcpu, memory, disk_size and image can only change while it is stopped; stop it first or send allow_force_stop: true");
-            await power.StopAsync(row, ct);
-            await WaitStoppedAsync(row, vmm, ct);
-            try
+            await operations.ChangeAsync(row, user.User!, change, async () =>
             {
-                await UpdateVmAsync(row, vmm, power, update, ct);
-            }
-            finally
-            {
-                // Started again even when the update was refused: a forced stop must not leave the CVM down.
-                await power.StartAsync(await queries.ByIdAsync(row.Id) ?? row, ct);
-            }
+                await power.StopAsync(row, ct);
+                await WaitStoppedAsync(row, vmm, ct);
+                try
+                {
+                    await UpdateVmAsync(row, vmm, power, update, ct);
+                }
+                finally
+                {
+                    // Started again even when the update was refused: a forced stop must not leave the CVM down.
+                    await power.StartAsync(await queries.ByIdAsync(row.Id) ?? row, ct);
+                }
+            }, ct);
             restarting = true;
         }
         else
         {
-            await UpdateVmAsync(row, vmm, power, update, ct);
+            await operations.ChangeAsync(row, user.User!, change, () => UpdateVmAsync(row, vmm, power, update, ct), ct);
         }
-        if (composeText is not null) await updates.SetCvmComposeHashAsync(row.Id, composeHash);
         if (!restarting && (composeText is not null || plan.EncryptedEnv is not null || plan.UserConfig is not null))
             (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
 
@@ -146,8 +139,8 @@ public sealed partial class CvmUpgradesModule
     }
 
     private static async Task<IResult> CommitUpdate(
-        string cvmId, CommitCvmUpdateRequest body, CurrentUser user, CvmQueries queries, CvmPower power,
-        DstackClientFactory clients, ComposeUpdateStore updates, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+        string cvmId, CommitCvmUpdateRequest body, CurrentUser user, CvmStore queries, CvmPower power,
+        DstackClientFactory clients, PendingStore pending, CvmOperations operations, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
     {
         var v = new Validator();
         v.Require(!string.IsNullOrWhiteSpace(body.Token), "token", "Field required", "missing");
@@ -156,17 +149,18 @@ public sealed partial class CvmUpgradesModule
         v.ThrowIfInvalid();
 
         var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
-        var pending = await updates.FindByTokenAsync(AppCommitTokens.HashOf(body.Token!));
-        if (pending is null || pending.CvmId != row.Id)
+        var prepared = await pending.FindByTokenAsync(PendingKind.Patch, body.Token!);
+        if (prepared is null || prepared.CvmId != row.Id)
             throw ApiException.NotFound($"Unknown commit token for CVM {row.HashedId}");
-        if (hash is not null && hash != pending.ComposeHash)
-            throw ApiException.Conflict($"The commit token was issued for compose hash {pending.ComposeHash}, not {hash}");
-        return await ApplyPendingAsync(row, pending, body.TransactionHash, queries, power, clients, updates, logger, ct);
+        if (hash is not null && hash != prepared.ComposeHash)
+            throw ApiException.Conflict($"The commit token was issued for compose hash {prepared.ComposeHash}, not {hash}");
+        return await ApplyPendingAsync(row, prepared, body.TransactionHash, user, queries, power, clients, operations, logger, ct);
     }
 
     private static async Task<IResult> ConfirmAsync(
-        string cvmId, string composeHash, string transactionHash, JsonObject fields, CurrentUser user, CvmQueries queries,
-        CvmPower power, DstackClientFactory clients, ComposeUpdateStore updates, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+        string cvmId, string composeHash, string transactionHash, JsonObject fields, CurrentUser user, CvmStore queries,
+        CvmPower power, DstackClientFactory clients, PendingStore pending, CvmOperations operations, ILogger<CvmUpgradesModule> logger,
+        CancellationToken ct)
     {
         var v = new Validator("header");
         var hash = NormalizeHash(composeHash);
@@ -176,44 +170,30 @@ public sealed partial class CvmUpgradesModule
         v.ThrowIfInvalid();
 
         var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
-        var pending = await updates.FindAsync(row.Id, hash)
-            ?? throw ApiException.NotFound($"No pending update with compose hash {hash} for CVM {row.HashedId}; PATCH it with X-Prepare-Only first");
-        return await ApplyPendingAsync(row, pending, transactionHash.Trim(), queries, power, clients, updates, logger, ct);
+        var prepared = await pending.FindAsync(PendingKind.Patch, UpdateKey(row, hash))
+                       ?? await pending.FindAsync(PendingKind.ComposeUpdate, UpdateKey(row, hash))
+                       ?? throw ApiException.NotFound($"No pending update with compose hash {hash} for CVM {row.HashedId}; PATCH it with X-Prepare-Only first");
+        return await ApplyPendingAsync(row, prepared, transactionHash.Trim(), user, queries, power, clients, operations, logger, ct);
     }
 
     /// <summary>Writes a prepared update exactly once (claimed before the write, given back if the write fails).</summary>
     private static async Task<IResult> ApplyPendingAsync(
-        CvmRow row, ComposeUpdateRecord pending, string? transactionHash, CvmQueries queries, CvmPower power,
-        DstackClientFactory clients, ComposeUpdateStore updates, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+        CvmRow row, PendingOperation prepared, string? transactionHash, CurrentUser user, CvmStore queries, CvmPower power,
+        DstackClientFactory clients, CvmOperations operations, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
     {
-        if (pending.AppliedAt is not null)
-            throw ApiException.Conflict($"The update {pending.ComposeHash} of CVM {row.HashedId} was already applied at {pending.AppliedAt}");
-        if (string.CompareOrdinal(pending.ExpiresAt, Clock.NowText()) < 0)
-            throw ApiException.Conflict($"The update {pending.ComposeHash} of CVM {row.HashedId} expired at {pending.ExpiresAt}; prepare it again");
         ThrowIfRemoving(row);
         var (vmm, _) = await LiveAsync(row, clients, power, ct);
-        if (!await updates.ClaimAsync(pending.Id, transactionHash))
-            throw ApiException.Conflict($"The update {pending.ComposeHash} of CVM {row.HashedId} was already applied");
-        try
+        await operations.CommitUpdateAsync(prepared, row, user.User!, transactionHash, plan => UpdateVmAsync(row, vmm, power, new UpdateVmRequest
         {
-            await UpdateVmAsync(row, vmm, power, new UpdateVmRequest
-            {
-                Id = row.VmUuid,
-                ComposeFile = pending.ComposeFile,
-                EncryptedEnv = pending.EncryptedEnv,
-                UserConfig = pending.UserConfig,
-            }, ct);
-        }
-        catch
-        {
-            await updates.ReleaseAsync(pending.Id);
-            throw;
-        }
-        await updates.SetCvmComposeHashAsync(row.Id, pending.ComposeHash);
+            Id = row.VmUuid,
+            ComposeFile = plan.ComposeFile,
+            EncryptedEnv = plan.EncryptedEnv,
+            UserConfig = plan.UserConfig,
+        }, ct), ct);
         var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
-        logger.LogInformation("CVM {Id} ({Name}): prepared update {Hash} applied{Restart}", row.Id, row.Name, pending.ComposeHash,
+        logger.LogInformation("CVM {Id} ({Name}): prepared update {Hash} applied{Restart}", row.Id, row.Name, prepared.ComposeHash,
             restarting ? ", restarting" : "");
-        return Accepted(correlationId, pending.ComposeHash, restarting);
+        return Accepted(correlationId, prepared.ComposeHash, restarting);
     }
 
     private static IResult Accepted(string correlationId, string composeHash, bool restarting) =>
@@ -295,22 +275,9 @@ public sealed partial class CvmUpgradesModule
     /// HTTP 465 as <c>patchCvm</c> reads it: its schema wants device_id as a string (empty here: no on-chain device
     /// allow-list) and a full kms_info (the CVM's KMS, else the first configured one).
     /// </summary>
-    private static IResult PatchPrecondition(string composeHash, string appId, KmsInfo? kms, string commitToken, string commitUrl)
-    {
-        var onchain = JsonSerializer.SerializeToNode(new OnchainStatus(true, true, true), AppJsonContext.Default.OnchainStatus);
-        var detail = new PreconditionDetail(
-            $"CVM update prepared; commit it with the commit_token (valid for {PendingLifetime.TotalMinutes:0} minutes)",
-            [
-                new("compose_hash", JsonValue.Create(composeHash)),
-                new("app_id", JsonValue.Create(appId)),
-                new("device_id", JsonValue.Create("")),
-                new("kms_info", kms is null ? null : JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo)),
-                new("commit_token", JsonValue.Create(commitToken)),
-                new("commit_url", JsonValue.Create(commitUrl)),
-                new("api_commit_url", JsonValue.Create(commitUrl)),
-                new("onchain_status", onchain),
-            ]);
-        return TypedResults.Json(new PreconditionRequiredResponse(detail), AppJsonContext.Default.PreconditionRequiredResponse,
-            statusCode: PreconditionRequired);
-    }
+    private static IResult PatchPrecondition(string composeHash, string appId, KmsInfo? kms, string commitToken, string commitUrl) =>
+        Precondition.Prepared(
+            $"CVM update prepared; commit it with the commit_token (valid for {PendingLifetime.Default.TotalMinutes:0} minutes)",
+            composeHash, appId, JsonValue.Create(""), kms is null ? null : JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo),
+            commitToken, commitUrl);
 }

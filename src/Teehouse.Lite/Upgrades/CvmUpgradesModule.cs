@@ -10,6 +10,8 @@ using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Kms;
+using Teehouse.Lite.Pending;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -29,11 +31,6 @@ namespace Teehouse.Lite.Upgrades;
 /// </summary>
 public sealed partial class CvmUpgradesModule : ICarterModule
 {
-    public static readonly TimeSpan PendingLifetime = TimeSpan.FromHours(1);
-
-    /// <summary>The hosted API's "precondition required" status: the compose hash must be registered on chain first.</summary>
-    public const int PreconditionRequired = 465;
-
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
@@ -45,8 +42,8 @@ public sealed partial class CvmUpgradesModule : ICarterModule
     }
 
     private static async Task<IResult> Provision(
-        string cvmId, HttpRequest request, CurrentUser user, CvmQueries queries, CvmPower power, DstackClientFactory clients,
-        ComposeUpdateStore updates, TeehouseConfig config, CancellationToken ct)
+        string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
+        PendingStore pending, TeehouseConfig config, CancellationToken ct)
     {
         var fields = await ReadObjectAsync(request, ct);
         if (fields.TryGetPropertyValue("update_env_vars", out var flag))
@@ -75,23 +72,16 @@ public sealed partial class CvmUpgradesModule : ICarterModule
 
         var (text, hash) = Canonical(merged, row.Name);
         var now = DateTime.UtcNow;
-        var saved = await updates.SaveAsync(new ComposeUpdateRecord
-        {
-            CvmId = row.Id,
-            UserId = user.Id,
-            ComposeHash = hash,
-            ComposeFile = text,
-            CreatedAt = Clock.ToText(now),
-            ExpiresAt = Clock.ToText(now + PendingLifetime),
-        });
+        var saved = await pending.SaveAsync(UpdateOperation(PendingKind.ComposeUpdate, row, user, hash, new UpdatePlan(text, null, null), null, now), renewDone: true)
+            ?? throw ApiException.Conflict($"The compose update {hash} of CVM {row.HashedId} is being applied right now");
         return TypedResults.Json(
             new ComposeUpdateProvisionResponse(row.AppId, DeviceId: null, hash, KmsOf(config, vm, merged), ComposeHashRegistered: true, saved.ExpiresAt),
             AppJsonContext.Default.ComposeUpdateProvisionResponse);
     }
 
     private static async Task<IResult> Commit(
-        string cvmId, CommitComposeUpdateRequest body, CurrentUser user, CvmQueries queries, CvmPower power,
-        DstackClientFactory clients, ComposeUpdateStore updates, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+        string cvmId, CommitComposeUpdateRequest body, CurrentUser user, CvmStore queries, CvmPower power,
+        DstackClientFactory clients, PendingStore pending, CvmOperations operations, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
     {
         var v = new Validator();
         v.Require(body.ComposeHash is not null, "compose_hash", "Field required", "missing");
@@ -101,21 +91,18 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         v.ThrowIfInvalid();
 
         var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
-        var pending = await updates.FindAsync(row.Id, hash)
+        var prepared = await pending.FindAsync(PendingKind.ComposeUpdate, UpdateKey(row, hash))
             ?? throw ApiException.NotFound(
                 $"No compose update with hash {hash} was provisioned for CVM {row.HashedId}; call POST /api/v1/cvms/{cvmId}/compose_file/provision first");
-        if (pending.AppliedAt is null && string.CompareOrdinal(pending.ExpiresAt, Clock.NowText()) < 0)
-            throw ApiException.Conflict($"The compose update {hash} of CVM {row.HashedId} expired at {pending.ExpiresAt}; provision it again");
         ThrowIfRemoving(row);
 
         var (vmm, _) = await LiveAsync(row, clients, power, ct);
-        await UpdateVmAsync(row, vmm, power, new UpdateVmRequest
+        await operations.CommitUpdateAsync(prepared, row, user.User!, null, plan => UpdateVmAsync(row, vmm, power, new UpdateVmRequest
         {
             Id = row.VmUuid,
-            ComposeFile = pending.ComposeFile,
+            ComposeFile = plan.ComposeFile,
             EncryptedEnv = env.Length > 0 ? env : null,
-        }, ct);
-        await updates.MarkAppliedAsync(pending.Id, row.Id, hash);
+        }, ct), ct);
         var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
         logger.LogInformation("CVM {Id} ({Name}): compose updated to {Hash}{Env}{Restart}", row.Id, row.Name, hash,
             env.Length > 0 ? " with a new encrypted env" : "", restarting ? ", restarting" : "");
@@ -127,8 +114,8 @@ public sealed partial class CvmUpgradesModule : ICarterModule
     }
 
     private static async Task<IResult> UpdateEnvs(
-        string cvmId, UpdateCvmEnvsRequest body, CurrentUser user, CvmQueries queries, CvmPower power,
-        DstackClientFactory clients, ComposeUpdateStore updates, TeehouseConfig config, ILogger<CvmUpgradesModule> logger,
+        string cvmId, UpdateCvmEnvsRequest body, CurrentUser user, CvmStore queries, CvmPower power,
+        DstackClientFactory clients, CvmOperations operations, TeehouseConfig config, ILogger<CvmUpgradesModule> logger,
         CancellationToken ct)
     {
         var v = new Validator();
@@ -157,14 +144,14 @@ public sealed partial class CvmUpgradesModule : ICarterModule
             (composeText, composeHash) = Canonical(next, row.Name);
             var kms = KmsOf(config, vm, next);
             if (givenHash is null && kms?.ChainId is not null)
-                return Precondition(composeHash, row.AppId, kms);
+                return EnvKeysPrecondition(composeHash, row.AppId, kms);
             if (givenHash is not null && givenHash != composeHash)
                 throw ApiException.Conflict(
                     $"compose_hash {givenHash} is not the hash of CVM {row.HashedId}'s compose with these env_keys ({composeHash}); the compose changed meanwhile");
         }
 
-        await UpdateVmAsync(row, vmm, power, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct);
-        if (composeHash is not null) await updates.SetCvmComposeHashAsync(row.Id, composeHash);
+        await operations.ChangeAsync(row, user.User!, new CvmChange(ComposeHash: composeHash),
+            () => UpdateVmAsync(row, vmm, power, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct), ct);
         var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
         logger.LogInformation("CVM {Id} ({Name}): encrypted env replaced{Keys}{Restart}", row.Id, row.Name,
             changed ? $", allowed_envs now {string.Join(",", keys!)} (compose {composeHash})" : "", restarting ? ", restarting" : "");
@@ -178,25 +165,34 @@ public sealed partial class CvmUpgradesModule : ICarterModule
     /// HTTP 465 as the hosted API answers it; the SDK turns <c>detail.details</c> into its <c>precondition_required</c>
     /// result (it needs compose_hash and app_id; device_id may be null; kms_info must be a full KmsInfo).
     /// </summary>
-    private static IResult Precondition(string composeHash, string appId, KmsInfo kms)
-    {
-        var details = new JsonArray(
-            Field("compose_hash", JsonValue.Create(composeHash)),
-            Field("app_id", JsonValue.Create(appId)),
-            Field("device_id", null),
-            Field("kms_info", JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo)));
-        var body = new JsonObject
-        {
-            ["detail"] = new JsonObject
-            {
-                ["message"] = "The env keys change the compose: register the new compose hash on chain, then repeat the request with compose_hash and transaction_hash",
-                ["details"] = details,
-            },
-        };
-        return TypedResults.Text(body.ToJsonString(), "application/json", statusCode: PreconditionRequired);
+    private static IResult EnvKeysPrecondition(string composeHash, string appId, KmsInfo kms) =>
+        Precondition.Required(
+            "The env keys change the compose: register the new compose hash on chain, then repeat the request with compose_hash and transaction_hash",
+            [
+                new("compose_hash", JsonValue.Create(composeHash)),
+                new("app_id", JsonValue.Create(appId)),
+                new("device_id", null),
+                new("kms_info", JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo)),
+            ]);
 
-        static JsonObject Field(string name, JsonNode? value) => new() { ["field"] = name, ["value"] = value };
-    }
+    private static string UpdateKey(CvmRow row, string composeHash) => $"{row.Id}:{composeHash}";
+
+    /// <summary>A prepared change of a CVM's compose (and env, user_config), as its pending operation.</summary>
+    private static PendingOperation UpdateOperation(
+        string kind, CvmRow row, CurrentUser user, string composeHash, UpdatePlan plan, string? commitToken, DateTime now) => new()
+    {
+        Kind = kind,
+        LookupKey = UpdateKey(row, composeHash),
+        TokenHash = commitToken is null ? null : CommitTokens.HashOf(commitToken),
+        UserId = user.Id,
+        AppId = row.AppId,
+        CvmId = row.Id,
+        TeepodId = row.TeepodId,
+        ComposeHash = composeHash,
+        Payload = CvmOperations.SerializePlan(plan),
+        CreatedAt = Clock.ToText(now),
+        ExpiresAt = Clock.ToText(now + PendingLifetime.Default),
+    };
 
     /// <summary>The SDK's bytes for a compose (dstack's required fields filled in) and their hash.</summary>
     private static (string Text, string Hash) Canonical(JsonObject compose, string fallbackName)
@@ -242,7 +238,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
 
     /// <summary>A running CVM is restarted (gracefully) so that it boots what UpdateVm wrote; any other is left as it is.</summary>
     private static async Task<(string CorrelationId, bool Restarting)> RestartIfRunningAsync(
-        CvmRow row, VmmClient vmm, CvmQueries queries, CvmPower power, CancellationToken ct)
+        CvmRow row, VmmClient vmm, CvmStore queries, CvmPower power, CancellationToken ct)
     {
         var vm = await vmm.GetInfoAsync(row.VmUuid, ct);
         if (vm?.Status != "running") return (Guid.NewGuid().ToString("n"), false);

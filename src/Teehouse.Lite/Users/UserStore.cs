@@ -1,4 +1,5 @@
 using Dapper;
+using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Database;
 
 namespace Teehouse.Lite.Users;
@@ -13,6 +14,10 @@ public sealed class UserStore(Db db)
         await using var c = await db.OpenAsync();
         return await c.QuerySingleOrDefaultAsync<UserRecord>($"SELECT {Columns} FROM users WHERE id = @id", new { id });
     }
+
+    /// <summary>The user as it is now, inside another store's transaction (a commit re-reads credits and tier).</summary>
+    public static Task<UserRecord?> FindByIdAsync(SqliteConnection c, SqliteTransaction tx, long id) =>
+        c.QuerySingleOrDefaultAsync<UserRecord>($"SELECT {Columns} FROM users WHERE id = @id", new { id }, tx);
 
     public async Task<UserRecord?> FindByNameAsync(string username)
     {

@@ -194,7 +194,7 @@ public sealed class AppsTests : SimulatedTeepodTest
         Assert.Equal(count, _sim.State.VmCount); // nothing created yet
 
         await using (var c = await _app.Db.OpenAsync())
-            Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM app_commit_tokens WHERE token_hash = @token", new { token }));
+            Assert.Equal(0, await c.ExecuteScalarAsync<long>("SELECT COUNT(*) FROM pending_operations WHERE token_hash = @token", new { token }));
 
         using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
         await Json.AssertDetailAsync(await InstanceAsync(appId, $$"""{"token": "{{token}}"}""", client: eve), HttpStatusCode.NotFound);
@@ -208,7 +208,7 @@ public sealed class AppsTests : SimulatedTeepodTest
         Assert.Equal(fields["compose_hash"].GetString(), Sha256(SimCompose(vm)));
         Assert.Equal(count + 1, _sim.State.VmCount);
         await using (var c = await _app.Db.OpenAsync())
-            Assert.Equal("already-registered", await c.ExecuteScalarAsync<string?>("SELECT transaction_hash FROM app_commit_tokens"));
+            Assert.Equal("already-registered", await c.ExecuteScalarAsync<string?>("SELECT transaction_hash FROM pending_operations WHERE kind = 'instance'"));
 
         Assert.Contains("used already",
             await Json.AssertDetailAsync(await InstanceAsync(appId, $$"""{"token": "{{token}}"}"""), HttpStatusCode.Conflict));
@@ -223,7 +223,7 @@ public sealed class AppsTests : SimulatedTeepodTest
         var token = prepared.GetProperty("detail").GetProperty("details").EnumerateArray()
             .Single(d => d.GetProperty("field").GetString() == "commit_token").GetProperty("value").GetString()!;
         await using (var c = await _app.Db.OpenAsync())
-            await c.ExecuteAsync("UPDATE app_commit_tokens SET expires_at = '2000-01-01T00:00:00.000Z'");
+            await c.ExecuteAsync("UPDATE pending_operations SET expires_at = '2000-01-01T00:00:00.000Z'");
         Assert.Contains("expired", await Json.AssertDetailAsync(await InstanceAsync(appId, $$"""{"token": "{{token}}"}"""), HttpStatusCode.Conflict));
         await Json.AssertDetailAsync(await InstanceAsync(appId, """{"token": "thct_unknown"}"""), HttpStatusCode.NotFound);
     }

@@ -1,3 +1,4 @@
+using Teehouse.Lite.Fleet;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
@@ -392,7 +393,7 @@ public sealed class CvmsApiTests : IAsyncLifetime
     public async Task A_guest_that_does_not_power_off_in_time_is_stopped_hard_and_started()
     {
         var restarter = (CvmRestarter)_app.App.Services.GetService(typeof(CvmRestarter))!;
-        var queries = (CvmQueries)_app.App.Services.GetService(typeof(CvmQueries))!;
+        var queries = (CvmStore)_app.App.Services.GetService(typeof(CvmStore))!;
         restarter.ShutdownGrace = TimeSpan.Zero; // the first look already finds the grace period over
         var row = (await RowsAsync("alice")).First(r => _sim.State.GetVm(r.VmUuid)!.Status == "running");
         var bootedAt = _sim.State.GetVm(row.VmUuid)!.ProcessStartedAt;

@@ -53,7 +53,7 @@ public sealed class HostedCvmMapperTests
         },
     };
 
-    private static CvmRecord Record() => new()
+    private static CvmRow Record() => new()
     {
         Id = 1,
         TeepodId = 7,

@@ -1,3 +1,4 @@
+using Teehouse.Lite.Fleet;
 using System.Net;
 using System.Text.Json;
 using Dapper;
@@ -69,8 +70,7 @@ public sealed class ImportTests : IAsyncLifetime
 
         var vm = _sim.State.ListVms()[3];
         await using var c = await _app.Db.OpenAsync();
-        var row = await c.QuerySingleAsync<CvmRecord>(
-            $"SELECT {CvmStore.Columns} {CvmStore.From} WHERE c.vm_uuid = @id", new { id = vm.Id });
+        var row = await RowOfAsync(c, vm.Id);
         Assert.Equal(vm.AppId, row.AppId);
         Assert.Equal(vm.Name, row.Name);
         Assert.Equal(vm.Vcpu, (uint)row.Vcpu!);
@@ -136,7 +136,7 @@ public sealed class ImportTests : IAsyncLifetime
 
         await using var c = await _app.Db.OpenAsync();
         Assert.Equal("stopped", await c.ExecuteScalarAsync<string?>("SELECT status FROM cvms WHERE vm_uuid = @id", new { id = running.Id }));
-        var gone = await c.QuerySingleAsync<CvmRecord>($"SELECT {CvmStore.Columns} {CvmStore.From} WHERE c.vm_uuid = @id", new { id = doomed.Id });
+        var gone = await RowOfAsync(c, doomed.Id);
         Assert.Equal(CvmStatus.Gone, gone.Status);
         Assert.NotNull(gone.GoneAt);
         Assert.Equal(0, await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM cvms WHERE vm_uuid = @stranger", new { stranger }));
@@ -217,5 +217,13 @@ public sealed class ImportTests : IAsyncLifetime
         await Json.AssertDetailAsync(await _admin.PostAsync($"/api/v1/teepods/{_teepodId}/cvms/{new string('a', 40)}/list", null, TestContext.Current.CancellationToken), HttpStatusCode.NotFound);
         await Json.AssertDetailAsync(await _admin.PostAsync($"/api/v1/teepods/999/cvms/{vm.AppId}/list", null, TestContext.Current.CancellationToken), HttpStatusCode.NotFound);
         await Json.AssertValidationAsync(await _admin.PostAsync($"/api/v1/teepods/{_teepodId}/cvms/not-hex/list", null, TestContext.Current.CancellationToken));
+    }
+
+    /// <summary>The one row type of the cvms table, read through its store as the application reads it.</summary>
+    private async Task<CvmRow> RowOfAsync(Microsoft.Data.Sqlite.SqliteConnection c, string vmUuid)
+    {
+        var teepodId = await c.ExecuteScalarAsync<long>("SELECT teepod_id FROM cvms WHERE vm_uuid = @vmUuid", new { vmUuid });
+        var store = (CvmStore)_app.App.Services.GetService(typeof(CvmStore))!;
+        return (await store.ForTeepodAsync(teepodId))[vmUuid];
     }
 }

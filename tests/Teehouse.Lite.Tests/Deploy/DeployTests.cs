@@ -86,8 +86,11 @@ public sealed class DeployTests : IAsyncLifetime
         var expected = await factory.Kms(_sim.KmsUrl.ToString()).GetAppEnvEncryptPubKeyAsync(hash[..40], TestContext.Current.CancellationToken);
         Assert.Equal(expected.PublicKey, p.GetProperty("app_env_encrypt_pubkey").GetString());
 
+        // The same request again is a new app: a fresh salt goes into each new app-compose, so identical composes
+        // (of one user or of two) never share an app id, the identity the KMS derives keys from.
         var again = await ProvisionAsync();
-        Assert.Equal(hash, again.GetProperty("compose_hash").GetString()); // same request, same bytes, same hash
+        Assert.NotEqual(hash, again.GetProperty("compose_hash").GetString());
+        Assert.NotEqual(p.GetProperty("app_id").GetString(), again.GetProperty("app_id").GetString());
     }
 
     [Fact]
@@ -133,9 +136,10 @@ public sealed class DeployTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.OK, second.StatusCode);
         Assert.Equal(first.GetProperty("id").GetInt64(), (await Json.ReadAsync(second)).GetProperty("id").GetInt64());
         Assert.Equal(count, _sim.State.VmCount);
-        // The same compose cannot be provisioned as a new app once deployed (quota permitting, it says why).
+        // The same compose provisioned again is a new app: a fresh salt, so a new app id (and new KMS keys).
         await new UserStore(_app.Db).SetTierAsync("dana", "PRO");
-        await Json.AssertDetailAsync(await _user.PostAsync("/api/v1/cvms/provision", Json.Body(ProvisionBody()), TestContext.Current.CancellationToken), HttpStatusCode.Conflict);
+        var again = await Json.ReadAsync(await _user.PostAsync("/api/v1/cvms/provision", Json.Body(ProvisionBody()), TestContext.Current.CancellationToken));
+        Assert.NotEqual(p.GetProperty("app_id").GetString(), again.GetProperty("app_id").GetString());
     }
 
     [Fact]
@@ -146,7 +150,7 @@ public sealed class DeployTests : IAsyncLifetime
 
         var p = await ProvisionAsync();
         await using (var c = await _app.Db.OpenAsync())
-            await c.ExecuteAsync("UPDATE provisions SET expires_at = '2000-01-01T00:00:00.000Z'");
+            await c.ExecuteAsync("UPDATE pending_operations SET expires_at = '2000-01-01T00:00:00.000Z'");
         Assert.Contains("expired", await Json.AssertDetailAsync(await CommitAsync(p), HttpStatusCode.Conflict));
         Assert.Equal(3, _sim.State.VmCount);
 
@@ -192,7 +196,7 @@ public sealed class DeployTests : IAsyncLifetime
     {
         await Json.AssertDetailAsync(await _user.PostAsync("/api/v1/cvms/provision", Json.Body(ProvisionBody(extra: ", \"node_id\": 999")), TestContext.Current.CancellationToken), HttpStatusCode.NotFound);
         await _sim.GoDownAsync();
-        await ((Teehouse.Lite.Teepods.TeepodPinger)_app.App.Services.GetService(typeof(Teehouse.Lite.Teepods.TeepodPinger))!).PingAllAsync(TestContext.Current.CancellationToken);
+        await ((Teehouse.Lite.Fleet.TeepodPinger)_app.App.Services.GetService(typeof(Teehouse.Lite.Fleet.TeepodPinger))!).PingAllAsync(TestContext.Current.CancellationToken);
         var offline = await _user.PostAsync("/api/v1/cvms/provision", Json.Body(ProvisionBody(extra: $", \"node_id\": {_teepodId}")), TestContext.Current.CancellationToken);
         Assert.Contains("offline", await Json.AssertDetailAsync(offline, HttpStatusCode.Conflict));
         var automatic = await _user.PostAsync("/api/v1/cvms/provision", Json.Body(ProvisionBody()), TestContext.Current.CancellationToken);
@@ -217,8 +221,12 @@ public sealed class DeployTests : IAsyncLifetime
         string composeText;
         await using (var c = await _app.Db.OpenAsync())
         {
-            composeText = (await c.ExecuteScalarAsync<string?>("SELECT compose_file FROM provisions"))!;
-            await c.ExecuteAsync("UPDATE provisions SET committing_at = '2026-01-01T00:00:00.000Z'");
+            composeText = (await c.ExecuteScalarAsync<string?>("SELECT payload ->> 'compose_file' FROM pending_operations WHERE kind = 'deploy'"))!;
+            // Claimed by a process that is gone: what a kill -9 between CreateVm and the database write leaves.
+            await c.ExecuteAsync("""
+                UPDATE pending_operations SET state = 'committing', claim_owner = '1-dead', claimed_at = '2026-01-01T00:00:00.000Z'
+                WHERE kind = 'deploy'
+                """);
         }
         return _sim.State.AddVm(new Teehouse.Lite.Simulator.Vms.VmSpec
         {
@@ -243,13 +251,13 @@ public sealed class DeployTests : IAsyncLifetime
         var p = await ProvisionAsync();
         var orphan = await CrashAfterCreateVmAsync(p);
 
-        await ((Teehouse.Lite.Teepods.TeepodPinger)_app.App.Services.GetService(typeof(Teehouse.Lite.Teepods.TeepodPinger))!)
+        await ((Teehouse.Lite.Fleet.TeepodPinger)_app.App.Services.GetService(typeof(Teehouse.Lite.Fleet.TeepodPinger))!)
             .PingAllAsync(TestContext.Current.CancellationToken);
 
         await using var check = await _app.Db.OpenAsync();
         Assert.Equal("dana", await check.ExecuteScalarAsync<string?>(
             "SELECT u.username FROM cvms c JOIN users u ON u.id = c.user_id WHERE c.vm_uuid = @orphan", new { orphan }));
-        Assert.Equal(1, await check.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM provisions WHERE cvm_id IS NOT NULL"));
+        Assert.Equal(1, await check.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM pending_operations WHERE kind = 'deploy' AND state = 'done' AND result_cvm_id IS NOT NULL"));
         // The client's own retry now answers with that CVM instead of creating another VM.
         var vm = await Json.ReadAsync(await CommitAsync(p));
         Assert.Equal(orphan, vm.GetProperty("vm_uuid").GetString());
@@ -264,6 +272,6 @@ public sealed class DeployTests : IAsyncLifetime
         await Json.AssertDetailAsync(response, HttpStatusCode.BadGateway);
         _sim.SetFault(FaultMode.None);
         await using var c = await _app.Db.OpenAsync();
-        Assert.Equal(0, await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM provisions"));
+        Assert.Equal(0, await c.ExecuteScalarAsync<int>("SELECT COUNT(*) FROM pending_operations"));
     }
 }

@@ -125,7 +125,7 @@ public sealed class CvmUpgradesTests : SimulatedTeepodTest
 
         var hash = (await Json.ReadAsync(await ProvisionUpdateAsync(cvm.VmUuid, """{"public_logs": true}"""))).GetProperty("compose_hash").GetString()!;
         await using (var c = await _app.Db.OpenAsync())
-            await c.ExecuteAsync("UPDATE compose_updates SET expires_at = '2000-01-01T00:00:00.000Z'");
+            await c.ExecuteAsync("UPDATE pending_operations SET expires_at = '2000-01-01T00:00:00.000Z'");
         var expired = await _user.SendAsync(Patch($"/api/v1/cvms/{cvm.VmUuid}/compose_file", $$"""{"compose_hash": "{{hash}}"}"""), Ct);
         Assert.Contains("expired", await Json.AssertDetailAsync(expired, HttpStatusCode.Conflict));
         Assert.Equal(cvm.ComposeHash, Sha256(_sim.State.GetVm(cvm.VmUuid)!.ComposeFile));

@@ -61,18 +61,19 @@ public static class ServerApp
         builder.Services.AddSingleton(new DstackClientFactory(TimeSpan.FromMilliseconds(config.Vmm.RequestTimeoutMs)));
         builder.Services.AddSingleton<TeepodStore>();
         builder.Services.AddSingleton<TeepodProbe>();
-        builder.Services.AddSingleton<TeepodPinger>();
+        builder.Services.AddSingleton<Teehouse.Lite.Fleet.TeepodPinger>();
         builder.Services.AddSingleton<CvmStore>();
+        builder.Services.AddSingleton<CvmOperations>();
+        builder.Services.AddSingleton<Teehouse.Lite.Pending.PendingStore>();
         builder.Services.AddSingleton<CvmImporter>();
-        builder.Services.AddSingleton<CvmQueries>();
+        builder.Services.AddSingleton<CvmStore>();
+        builder.Services.AddSingleton<CvmOperations>();
+        builder.Services.AddSingleton<Teehouse.Lite.Pending.PendingStore>();
         builder.Services.AddSingleton<CvmRestarter>();
         builder.Services.AddSingleton<CvmPower>();
         builder.Services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
-        builder.Services.AddSingleton<ProvisionStore>();
         builder.Services.AddSingleton<Quota>();
-        builder.Services.AddSingleton<Teehouse.Lite.Apps.AppCommitTokens>();
-        builder.Services.AddSingleton<Teehouse.Lite.Upgrades.ComposeUpdateStore>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<TeepodPinger>());
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<Teehouse.Lite.Fleet.TeepodPinger>());
         AddCarterModules(builder.Services);
 
         var app = builder.Build();

@@ -56,6 +56,4 @@ namespace Teehouse.Lite.Infrastructure.Http;
 [JsonSerializable(typeof(Teehouse.Lite.Apps.AppV20251028))]
 [JsonSerializable(typeof(List<CvmInfoV20251028>))]
 [JsonSerializable(typeof(Teehouse.Lite.Apps.CreateAppInstanceRequest))]
-[JsonSerializable(typeof(Teehouse.Lite.Apps.PreconditionRequiredResponse))]
-[JsonSerializable(typeof(Teehouse.Lite.Apps.OnchainStatus))]
 public partial class AppJsonContext : JsonSerializerContext;

@@ -1,19 +1,22 @@
 using Teehouse.Lite.Cvms;
-using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Pending;
+using Teehouse.Lite.Teepods;
 
-namespace Teehouse.Lite.Teepods;
+namespace Teehouse.Lite.Fleet;
 
 /// <summary>
 /// Pings every enabled teepod each <c>vmm.ping_interval_s</c>, a bounded number at a time, and records what it saw
 /// (online, version, limits, resources in use, images) or why it failed (offline). API requests never wait on it:
-/// they read what the last ping stored.
+/// they read what the last ping stored. The same round reconciles each teepod's CVMs, finishes commits that died
+/// half-way, and purges pending operations nobody can commit any more. It sits above Teepods, Cvms and Pending so that
+/// none of them needs to know the others.
 /// </summary>
 public sealed class TeepodPinger(
-    TeepodStore store, TeepodProbe probe, CvmStore cvms, ProvisionStore provisions, DstackClientFactory clients,
-    TeehouseConfig config, ILogger<TeepodPinger> logger) : BackgroundService
+    TeepodStore store, TeepodProbe probe, CvmStore cvms, CvmOperations operations, PendingStore pending,
+    DstackClientFactory clients, TeehouseConfig config, ILogger<TeepodPinger> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -34,6 +37,8 @@ public sealed class TeepodPinger(
 
     public async Task PingAllAsync(CancellationToken ct)
     {
+        var purged = await pending.PurgeAsync(DateTime.UtcNow);
+        if (purged > 0) logger.LogInformation("Purged {Count} expired pending operations", purged);
         var teepods = await store.ListAsync(includeDisabled: false);
         await Parallel.ForEachAsync(teepods,
             new ParallelOptions { MaxDegreeOfParallelism = config.Vmm.PingConcurrency, CancellationToken = ct },
@@ -48,9 +53,9 @@ public sealed class TeepodPinger(
             var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
             var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct, reconcile.ApplyAsync);
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
-            var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+            var vmm = clients.VmmFor(teepod);
             var summary = await reconcile.FinishAsync(vmm, ct);
-            var repaired = await DeployRecovery.RepairAsync(provisions, vmm, teepod.Id, ct);
+            var repaired = await operations.RepairInterruptedAsync(teepod, ct);
             if (repaired > 0) logger.LogInformation("Teepod {Id}: recorded {Count} CVMs of interrupted deploys", teepod.Id, repaired);
             if (summary.Updated + summary.Gone > 0)
                 logger.LogInformation("Teepod {Id}: {Updated} CVMs changed, {Gone} gone", teepod.Id, summary.Updated, summary.Gone);
