@@ -60,6 +60,13 @@ public sealed class SimulatorOptions
     /// <summary>How long the background cleanup of RemoveVm takes before the VM disappears.</summary>
     public TimeSpan RemoveDelay { get; set; } = TimeSpan.FromMilliseconds(200);
 
+    /// <summary>
+    /// How long CreateVm takes to answer after the VM exists: a real vmm copies images and starts qemu for seconds, and
+    /// a control plane killed (or a client that gives up) in that window must not lose or duplicate the VM.
+    /// Settable while running.
+    /// </summary>
+    public TimeSpan CreateVmReplyDelay { get; set; } = TimeSpan.Zero;
+
     /// <summary>How long a guest takes to power off after ShutdownVm ("stopping" window).</summary>
     public TimeSpan ShutdownDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 

@@ -61,6 +61,18 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
             return;
         }
 
+        if (method == "CreateVm" && state.Options.CreateVmReplyDelay > TimeSpan.Zero)
+        {
+            try
+            {
+                await Task.Delay(state.Options.CreateVmReplyDelay, context.RequestAborted);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the caller went away; the VM stays, as it would on a real host
+            }
+        }
+
         await WriteAsync(context, 200, response);
     }
 
