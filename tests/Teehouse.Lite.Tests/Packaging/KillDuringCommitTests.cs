@@ -154,7 +154,6 @@ public sealed class KillDuringCommitTests : IAsyncDisposable
     {
         using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/cvms/paginated");
         request.Headers.Add("X-API-Key", token);
-        request.Headers.Add("X-Phala-Version", "2025-10-28");
         var page = await Json.ReadAsync(await http.SendAsync(request, Ct));
         return [.. page.GetProperty("items").EnumerateArray().Select(i => i.GetProperty("vm_uuid").GetString()!)];
     }
