@@ -1,4 +1,4 @@
 using Teehouse.Lite.Cli;
 
-// Composition lives in Infrastructure/Hosting/ServerApp (the web app) and Cli/ (the subcommands).
+// Composition lives in Hosting/ServerApp (the web app) and Cli/ (the subcommands).
 return await TeehouseCli.RunAsync(args);

@@ -3,7 +3,7 @@ using Microsoft.AspNetCore.Builder;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
-using Teehouse.Lite.Infrastructure.Hosting;
+using Teehouse.Lite.Hosting;
 using Teehouse.Lite.Users;
 
 namespace Teehouse.Lite.Tests;

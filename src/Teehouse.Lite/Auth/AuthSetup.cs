@@ -1,3 +1,4 @@
+using Carter;
 using Microsoft.AspNetCore.Authentication;
 using Teehouse.Lite.Users;
 
@@ -13,6 +14,7 @@ public static class AuthSetup
     public static IServiceCollection AddTeehouseAuth(this IServiceCollection services)
     {
         services.AddSingleton<TokenStore>();
+        services.AddSingleton<ICarterModule, AuthModule>();
         services.AddSingleton<UserStore>();
         services.AddScoped<CurrentUser>();
         services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)

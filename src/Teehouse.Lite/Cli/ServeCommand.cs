@@ -1,6 +1,6 @@
 using System.CommandLine;
 using Teehouse.Lite.Infrastructure.Config;
-using Teehouse.Lite.Infrastructure.Hosting;
+using Teehouse.Lite.Hosting;
 
 namespace Teehouse.Lite.Cli;
 

@@ -160,10 +160,10 @@ public sealed class CliTests : IDisposable
         var token = (await Run("token", "create", "--user", "admin", "--role", "admin")).Out.Trim();
         var config = Teehouse.Lite.Infrastructure.Config.ConfigLoader.Load(_config);
         config.Log.Level = "warning";
-        await using var app = await Teehouse.Lite.Infrastructure.Hosting.ServerApp.BuildAsync(config,
-            new Teehouse.Lite.Infrastructure.Hosting.ServerOptions("127.0.0.1:0", ConsoleLog: false));
+        await using var app = await Teehouse.Lite.Hosting.ServerApp.BuildAsync(config,
+            new Teehouse.Lite.Hosting.ServerOptions("127.0.0.1:0", ConsoleLog: false));
         await app.StartAsync(TestContext.Current.CancellationToken);
-        using var client = new HttpClient { BaseAddress = Teehouse.Lite.Infrastructure.Hosting.ServerApp.BoundAddress(app) };
+        using var client = new HttpClient { BaseAddress = Teehouse.Lite.Hosting.ServerApp.BoundAddress(app) };
         client.DefaultRequestHeaders.Add("X-API-Key", token);
 
         // Keep the server busy while the backup runs.

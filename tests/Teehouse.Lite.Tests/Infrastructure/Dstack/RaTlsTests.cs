@@ -6,7 +6,7 @@ using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Hosting;
 using Teehouse.Lite.Infrastructure.Dstack;
-using Teehouse.Lite.Infrastructure.Hosting;
+using Teehouse.Lite.Hosting;
 
 namespace Teehouse.Lite.Tests.Infrastructure.Dstack;
 

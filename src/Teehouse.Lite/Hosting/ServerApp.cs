@@ -5,18 +5,23 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http.Json;
 using Serilog;
+using Teehouse.Lite.Apps;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
+using Teehouse.Lite.Fleet;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
+using Teehouse.Lite.Kms;
+using Teehouse.Lite.Pending;
 using Teehouse.Lite.Teepods;
+using Teehouse.Lite.Upgrades;
 
-namespace Teehouse.Lite.Infrastructure.Hosting;
+namespace Teehouse.Lite.Hosting;
 
 /// <summary>Options the command line (or a test) sets on top of the TOML file.</summary>
 public sealed record ServerOptions(string? ListenOverride = null, bool ConsoleLog = true);
@@ -57,24 +62,20 @@ public static class ServerApp
         });
         // Bad input must become a JSON 4xx from our error handler, not a silent empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
-        builder.Services.AddTeehouseAuth();
         builder.Services.AddSingleton(new DstackClientFactory(TimeSpan.FromMilliseconds(config.Vmm.RequestTimeoutMs)));
-        builder.Services.AddSingleton<TeepodStore>();
-        builder.Services.AddSingleton<TeepodProbe>();
-        builder.Services.AddSingleton<Teehouse.Lite.Fleet.TeepodPinger>();
-        builder.Services.AddSingleton<CvmStore>();
-        builder.Services.AddSingleton<CvmOperations>();
-        builder.Services.AddSingleton<Teehouse.Lite.Pending.PendingStore>();
-        builder.Services.AddSingleton<CvmImporter>();
-        builder.Services.AddSingleton<CvmStore>();
-        builder.Services.AddSingleton<CvmOperations>();
-        builder.Services.AddSingleton<Teehouse.Lite.Pending.PendingStore>();
-        builder.Services.AddSingleton<CvmRestarter>();
-        builder.Services.AddSingleton<CvmPower>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
-        builder.Services.AddSingleton<Quota>();
-        builder.Services.AddHostedService(sp => sp.GetRequiredService<Teehouse.Lite.Fleet.TeepodPinger>());
-        AddCarterModules(builder.Services);
+        AddCarter(builder.Services);
+        // Each feature registers its own services, routes and JSON types.
+        builder.Services
+            .AddTeehouseAuth()
+            .AddHealth()
+            .AddTeepods()
+            .AddKms()
+            .AddPending()
+            .AddCvms()
+            .AddDeploy()
+            .AddApps()
+            .AddUpgrades()
+            .AddFleet();
 
         var app = builder.Build();
         app.UseJsonErrors();
@@ -92,26 +93,15 @@ public static class ServerApp
 
     /// <summary>
     /// Carter's assembly scan does not survive AOT (no DependencyContext, trimmed constructors), so the catalogue is
-    /// given explicitly and each module is registered by hand. A new feature module is added here.
+    /// empty and each feature registers its own modules (its Add… extension).
     /// </summary>
-    private static void AddCarterModules(IServiceCollection services)
-    {
+    private static void AddCarter(IServiceCollection services) =>
         services.AddCarter(new DependencyContextAssemblyCatalog([typeof(ServerApp).Assembly]), c =>
         {
             c.WithEmptyModules();
             c.WithEmptyValidators();
             c.WithEmptyResponseNegotiators();
         });
-        services.AddSingleton<ICarterModule, HealthModule>();
-        services.AddSingleton<ICarterModule, AuthModule>();
-        services.AddSingleton<ICarterModule, TeepodsModule>();
-        services.AddSingleton<ICarterModule, TeepodCvmsModule>();
-        services.AddSingleton<ICarterModule, CvmsModule>();
-        services.AddSingleton<ICarterModule, DeployModule>();
-        services.AddSingleton<ICarterModule, Teehouse.Lite.Apps.AppsModule>();
-        services.AddSingleton<ICarterModule, Teehouse.Lite.Kms.KmsModule>();
-        services.AddSingleton<ICarterModule, Teehouse.Lite.Upgrades.CvmUpgradesModule>();
-    }
 
     /// <summary>The address Kestrel actually bound (port 0 in the config becomes the real port).</summary>
     public static Uri BoundAddress(this WebApplication app)

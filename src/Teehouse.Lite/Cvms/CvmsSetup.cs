@@ -1,0 +1,20 @@
+using Carter;
+
+namespace Teehouse.Lite.Cvms;
+
+public static class CvmsSetup
+{
+    public static IServiceCollection AddCvms(this IServiceCollection services)
+    {
+        services.AddSingleton<CvmStore>();
+        services.AddSingleton<CvmOperations>();
+        services.AddSingleton<Quota>();
+        services.AddSingleton<CvmImporter>();
+        services.AddSingleton<CvmRestarter>();
+        services.AddSingleton<CvmPower>();
+        services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
+        services.AddSingleton<ICarterModule, CvmsModule>();
+        services.AddSingleton<ICarterModule, TeepodCvmsModule>();
+        return services;
+    }
+}

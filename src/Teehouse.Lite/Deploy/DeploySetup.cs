@@ -1,0 +1,9 @@
+using Carter;
+
+namespace Teehouse.Lite.Deploy;
+
+public static class DeploySetup
+{
+    public static IServiceCollection AddDeploy(this IServiceCollection services) =>
+        services.AddSingleton<ICarterModule, DeployModule>();
+}

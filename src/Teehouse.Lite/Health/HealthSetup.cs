@@ -1,0 +1,9 @@
+using Carter;
+
+namespace Teehouse.Lite.Health;
+
+public static class HealthSetup
+{
+    public static IServiceCollection AddHealth(this IServiceCollection services) =>
+        services.AddSingleton<ICarterModule, HealthModule>();
+}

@@ -1,0 +1,14 @@
+using Carter;
+
+namespace Teehouse.Lite.Teepods;
+
+public static class TeepodsSetup
+{
+    public static IServiceCollection AddTeepods(this IServiceCollection services)
+    {
+        services.AddSingleton<TeepodStore>();
+        services.AddSingleton<TeepodProbe>();
+        services.AddSingleton<ICarterModule, TeepodsModule>();
+        return services;
+    }
+}

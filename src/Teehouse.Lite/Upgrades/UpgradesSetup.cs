@@ -1,0 +1,9 @@
+using Carter;
+
+namespace Teehouse.Lite.Upgrades;
+
+public static class UpgradesSetup
+{
+    public static IServiceCollection AddUpgrades(this IServiceCollection services) =>
+        services.AddSingleton<ICarterModule, CvmUpgradesModule>();
+}
