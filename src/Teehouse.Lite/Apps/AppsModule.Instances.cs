@@ -132,7 +132,7 @@ public sealed partial class AppsModule
             if (row.TeepodStatus == TeepodStatus.Offline) continue;
             try
             {
-                var info = await clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken).GetInfoAsync(row.VmUuid, ct);
+                var info = await clients.VmmOf(row).GetInfoAsync(row.VmUuid, ct);
                 if (info?.Configuration is { ComposeFile.Length: > 0 } c) live.Add(new LiveInstance(row, c));
             }
             catch (DstackException e)

@@ -11,7 +11,7 @@ public sealed class CvmImporter(CvmStore store, DstackClientFactory clients)
     public async Task<CvmSyncSummary> ImportAsync(
         TeepodRecord teepod, CvmSyncOptions options, IProgress<int>? progress, CancellationToken ct)
     {
-        var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+        var vmm = clients.VmmFor(teepod);
         var session = await CvmSyncSession.BeginAsync(store, teepod.Id, options);
         var batch = new List<VmInfo>(PageSize);
         await foreach (var vm in vmm.ListAllVmsAsync(PageSize, brief: false, ct))
@@ -30,7 +30,7 @@ public sealed class CvmImporter(CvmStore store, DstackClientFactory clients)
     /// <summary>Records (if missing) and lists every VM of the app on the teepod; false when the teepod hosts none.</summary>
     public async Task<bool> AdoptAsync(TeepodRecord teepod, string appId, CancellationToken ct)
     {
-        var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+        var vmm = clients.VmmFor(teepod);
         var matches = new List<VmInfo>();
         var page = 1;
         while (true)

@@ -28,7 +28,7 @@ public sealed class CvmPower(CvmStore queries, DstackClientFactory clients, CvmR
     {
         ThrowIfRemoving(row);
         if (!force && row.ProgressOperation == CvmRestarter.Operation) return (row, null); // already under way
-        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vmm = clients.VmmOf(row);
         if (!force)
         {
             var live = await vmm.GetInfoAsync(row.VmUuid, ct);
@@ -68,7 +68,7 @@ public sealed class CvmPower(CvmStore queries, DstackClientFactory clients, CvmR
     public async Task DeleteAsync(CvmRow row, CancellationToken ct)
     {
         await queries.EndProgressAsync(row.Id);
-        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vmm = clients.VmmOf(row);
         try
         {
             await vmm.RemoveVmAsync(row.VmUuid, ct);
@@ -90,7 +90,7 @@ public sealed class CvmPower(CvmStore queries, DstackClientFactory clients, CvmR
         ThrowIfRemoving(row);
         // Any explicit power request replaces a graceful restart still waiting for its guest.
         await queries.EndProgressAsync(row.Id);
-        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vmm = clients.VmmOf(row);
         try
         {
             await operation(vmm, row.VmUuid);

@@ -102,7 +102,7 @@ public sealed class CvmRestarter(CvmStore queries, DstackClientFactory clients, 
     private async Task<bool> StepAsync(CvmRow row, CancellationToken ct)
     {
         var elapsed = Elapsed(row.ProgressStartedAt);
-        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vmm = clients.VmmOf(row);
         VmInfo? vm;
         try
         {

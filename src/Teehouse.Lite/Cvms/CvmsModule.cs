@@ -79,7 +79,7 @@ public sealed class CvmsModule : ICarterModule
         {
             try
             {
-                live = await clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken).GetInfoAsync(row.VmUuid, ct);
+                live = await clients.VmmOf(row).GetInfoAsync(row.VmUuid, ct);
                 if (live is null) throw await power.GoneAsync(row);
                 await queries.ObserveAsync(row.Id, live);
             }
@@ -111,7 +111,7 @@ public sealed class CvmsModule : ICarterModule
         v.ThrowIfInvalid();
 
         var row = await ResolveAsync(cvmId, user, queries);
-        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vmm = clients.VmmOf(row);
         var vm = await vmm.GetInfoAsync(row.VmUuid, ct) ?? throw await power.GoneAsync(row);
         await queries.ObserveAsync(row.Id, vm);
         if (!watch) return TypedResults.Json(CvmMapper.ToState(row, vm), AppJsonContext.Default.CvmStateResponse);
@@ -187,7 +187,7 @@ public sealed class CvmsModule : ICarterModule
         string cvmId, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
-        var vm = await clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken).GetInfoAsync(row.VmUuid, ct)
+        var vm = await clients.VmmOf(row).GetInfoAsync(row.VmUuid, ct)
                  ?? throw await power.GoneAsync(row);
         var json = ComposeFileView.TryRender(vm.Configuration?.ComposeFile)
                    ?? throw ApiException.Conflict($"The app-compose.json of CVM {row.HashedId} is not a valid JSON object");

@@ -30,7 +30,7 @@ public sealed class TeepodCvmsModule : ICarterModule
         var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
         var records = await cvms.ForTeepodAsync(teepod.Id);
         var kmsList = config.Kms.Select(KmsInfo.From).ToList();
-        var vmm = clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+        var vmm = clients.VmmFor(teepod);
 
         await using var vms = vmm.ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct).GetAsyncEnumerator(ct);
         var any = await vms.MoveNextAsync();

@@ -203,7 +203,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
 
     private static async Task<(VmmClient Vmm, VmInfo Vm)> LiveAsync(CvmRow row, DstackClientFactory clients, CvmPower power, CancellationToken ct)
     {
-        var vmm = clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken);
+        var vmm = clients.VmmOf(row);
         var vm = await vmm.GetInfoAsync(row.VmUuid, ct) ?? throw await power.GoneAsync(row);
         return (vmm, vm);
     }
