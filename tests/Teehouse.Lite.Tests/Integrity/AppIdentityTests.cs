@@ -32,7 +32,7 @@ public sealed class AppIdentityTests : IntegrityStage
         Assert.Single(SimVmsOfApp(appId));
         await using var c = await _app.Db.OpenAsync();
         Assert.Equal(0, await c.ExecuteScalarAsync<long>(
-            "SELECT COUNT(*) FROM provisions p JOIN users u ON u.id = p.user_id WHERE u.username = 'bobby' AND p.app_id = @appId", new { appId }));
+            "SELECT COUNT(*) FROM pending_operations p JOIN users u ON u.id = p.user_id WHERE p.kind = 'deploy' AND u.username = 'bobby' AND p.app_id = @appId", new { appId }));
     }
 
     [Fact]
@@ -47,7 +47,10 @@ public sealed class AppIdentityTests : IntegrityStage
         var own = await ProvisionAsync(bob, "bobby-app");
         await using (var c = await _app.Db.OpenAsync())
             Assert.Equal(1, await c.ExecuteAsync(
-                "UPDATE provisions SET app_id = @appId WHERE app_id = @own AND user_id = (SELECT id FROM users WHERE username = 'bobby')",
+                """
+                UPDATE pending_operations SET app_id = @appId, lookup_key = user_id || ':' || @appId || ':' || compose_hash
+                WHERE kind = 'deploy' AND app_id = @own AND user_id = (SELECT id FROM users WHERE username = 'bobby')
+                """,
                 new { appId, own = own.GetProperty("app_id").GetString() }));
         var vmsBefore = SimVms().Count;
 
