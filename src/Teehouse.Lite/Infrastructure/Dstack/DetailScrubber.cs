@@ -67,7 +67,7 @@ public static partial class DetailScrubber
     private static partial Regex Ipv4Pattern();
 
     // host:port where the host has a letter (so times like 04:41:34 stay): localhost:8000, kms.internal:8000.
-    [GeneratedRegex(@"(?<![\w.\-:/])(?=[\w.\-]*[a-zA-Z])[a-zA-Z0-9](?:[\w\-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[\w\-]*[a-zA-Z0-9])?)*:\d{1,5}(?![\w:])")]
+    [GeneratedRegex(@"(?<![\w.\-:/])(?=[\w.\-]*[a-zA-Z])[a-zA-Z0-9](?:[\w\-]*[a-zA-Z0-9])?(?:\.[a-zA-Z0-9](?:[\w\-]*[a-zA-Z0-9])?)*:\d{1,5}(?!\w|:\d)")]
     private static partial Regex HostPortPattern();
 
     // Full eight groups, or a compressed form with "::" (::1, fe80::1, 2001:db8::8a2e:370:7334).

@@ -78,9 +78,12 @@ public static partial class ErrorHandling
     {
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!)
             .LogWarning("{Method} {Path}: {Detail}", context.Request.Method, context.Request.Path.Value, e.FullDetail);
-        var status = e.Failure == DstackFailure.Timeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
-        return WriteDetailAsync(context, status, context.User.IsInRole(AdminRole) ? e.FullDetail : e.PublicDetail);
+        return WriteDetailAsync(context, StatusFor(e), context.User.IsInRole(AdminRole) ? e.FullDetail : e.PublicDetail);
     }
+
+    /// <summary>A peer that timed out is a 504; any other peer failure a 502.</summary>
+    public static int StatusFor(DstackException e) =>
+        e.Failure == DstackFailure.Timeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
 
     private static Task ClientGone(HttpContext context)
     {
