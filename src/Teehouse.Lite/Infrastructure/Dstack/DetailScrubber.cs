@@ -35,7 +35,9 @@ public static partial class DetailScrubber
         s = HostPortPattern().Replace(s, Address);
         s = Ipv6Pattern().Replace(s, Address);
         s = AbsolutePathPattern().Replace(s, Path);
-        return OpaqueRunPattern().Replace(s, m => IsShareable(m.Value) ? m.Value : Secret);
+        s = OpaqueRunPattern().Replace(s, m => IsShareable(m.Value) ? m.Value : Secret);
+        // "teepod 'x' (http://…)" and "refused (10.0.0.5:9080)" only add where: without it the aside says nothing.
+        return BareAsidePattern().Replace(s, "");
     }
 
     /// <summary>Ids users already know: 40/64 hex (app id, instance id, compose hash, key), UUIDs, plain words.</summary>
@@ -80,4 +82,7 @@ public static partial class DetailScrubber
 
     [GeneratedRegex(@"[A-Za-z0-9+/_=\-]{24,}")]
     private static partial Regex OpaqueRunPattern();
+
+    [GeneratedRegex(@"\s*\((?:\[url\]|\[socket\]|\[address\]|\[path\])\)")]
+    private static partial Regex BareAsidePattern();
 }

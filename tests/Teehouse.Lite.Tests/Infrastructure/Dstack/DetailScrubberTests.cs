@@ -5,11 +5,13 @@ namespace Teehouse.Lite.Tests.Infrastructure.Dstack;
 public sealed class DetailScrubberTests
 {
     [Theory]
-    [InlineData("error sending request for url (http://10.0.0.5:9080/prpc/StopVm?json)", "error sending request for url ([url])")]
+    [InlineData("error sending request for url (http://10.0.0.5:9080/prpc/StopVm?json)", "error sending request for url")]
+    [InlineData("teepod 'tdx-1' (unix:/run/vmm.sock) is unreachable: no socket at /run/vmm.sock", "teepod 'tdx-1' is unreachable: no socket at [path]")]
     [InlineData("see https://kms.internal:8000.", "see [url].")]
     [InlineData("failed: grpc+tls://gw:443/x, retrying", "failed: [url], retrying")]
     [InlineData("no socket at unix:/run/dstack/vmm.sock", "no socket at [socket]")]
-    [InlineData("Connection refused (127.0.0.1:35037)", "Connection refused ([address])")]
+    [InlineData("Connection refused (127.0.0.1:35037)", "Connection refused")]
+    [InlineData("Name or service not known (kms.internal:8000)", "Name or service not known")]
     [InlineData("bind 0.0.0.0 failed", "bind [address] failed")]
     [InlineData("peer [::1]:8080 reset", "peer [address] reset")]
     [InlineData("peer fe80::1 and 2001:db8::8a2e:370:7334 gone", "peer [address] and [address] gone")]
