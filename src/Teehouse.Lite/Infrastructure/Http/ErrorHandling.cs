@@ -15,7 +15,7 @@ public static partial class ErrorHandling
 {
     /// <summary>
     /// The role claim of callers who may see infrastructure (peer addresses, the peers' own words). The same string as
-    /// <c>Auth.Roles.Admin</c>, spelled here so that Infrastructure does not depend on a feature.
+    /// <c>Users.Roles.Admin</c>, spelled here so that Infrastructure does not depend on a feature.
     /// </summary>
     public const string AdminRole = "admin";
 
