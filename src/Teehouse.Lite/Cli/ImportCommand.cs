@@ -36,7 +36,14 @@ public static class ImportCommand
             {
                 var watch = Stopwatch.StartNew();
                 var count = 0;
-                await foreach (var _ in clients.Vmm(record.Endpoint, record.AuthToken).ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct)) count++;
+                try
+                {
+                    await foreach (var _ in clients.VmmFor(record).ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct)) count++;
+                }
+                catch (DstackException e)
+                {
+                    throw new CliException(e.FullDetail); // the operator at the console: the whole story
+                }
                 io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,
                     $"teepod {record.Id} ({record.Name}): {count} VMs (dry run, nothing written; {watch.Elapsed.TotalSeconds:0.00} s)"));
                 return ExitCodes.Ok;
@@ -53,7 +60,7 @@ public static class ImportCommand
             catch (DstackException e)
             {
                 progress.Done();
-                throw new CliException($"{e.Message} (whole batches already written are kept; run the import again)");
+                throw new CliException($"{e.FullDetail} (whole batches already written are kept; run the import again)");
             }
             progress.Done();
             io.Out.WriteLine(string.Create(CultureInfo.InvariantCulture,

@@ -51,7 +51,7 @@ public sealed class TeepodPinger(
         {
             // The same listing reconciles the CVMs recorded for this teepod (status, uptime, instance id, gone).
             var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
-            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct, reconcile.ApplyAsync);
+            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct, reconcile.ApplyAsync, TeepodClients.Label(teepod.Name));
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
             var vmm = clients.VmmFor(teepod);
             var summary = await reconcile.FinishAsync(vmm, ct);
@@ -65,9 +65,10 @@ public sealed class TeepodPinger(
         }
         catch (DstackException e)
         {
-            await store.RecordFailureAsync(teepod.Id, e.Message, Clock.NowText());
-            if (teepod.Status != TeepodStatus.Offline || teepod.LastError != e.Message)
-                logger.LogWarning("Teepod {Id} ({Name}) is offline: {Detail}", teepod.Id, teepod.Name, e.Message);
+            // The full detail is stored: admins see it as last_error, everyone else a scrubbed form (TeepodRecord.LastError).
+            await store.RecordFailureAsync(teepod.Id, e.FullDetail, Clock.NowText());
+            if (teepod.Status != TeepodStatus.Offline || teepod.LastErrorDetail != e.FullDetail)
+                logger.LogWarning("Teepod {Id} ({Name}) is offline: {Detail}", teepod.Id, teepod.Name, e.FullDetail);
             return false;
         }
     }

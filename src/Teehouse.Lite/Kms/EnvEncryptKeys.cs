@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
-using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Kms;
@@ -28,58 +27,76 @@ public static partial class EnvEncryptKeys
     private const string Method = "GetAppEnvEncryptPubKey";
 
     /// <param name="appId">40 lowercase hex characters (see <see cref="Cvms.AppIds.TryNormalize"/>).</param>
+    /// <exception cref="DstackException">Neither the KMS nor any relay answered; public detail for users, full for admins.</exception>
     public static async Task<EnvEncryptPubkeyResponse> GetAsync(
         KmsConfig kms, string appId, DstackClientFactory clients, TeepodStore teepods, ILogger logger, CancellationToken ct)
     {
-        ApiException direct;
+        var label = $"KMS '{kms.Id}'";
+        DstackException direct;
         try
         {
-            return Checked(await clients.Kms(kms.Url).GetAppEnvEncryptPubKeyAsync(appId, ct), $"KMS {kms.Url}");
+            var kmsClient = clients.Kms(kms.Url, label);
+            return Checked(await kmsClient.GetAppEnvEncryptPubKeyAsync(appId, ct), $"{label} ({kms.Url})", label);
         }
         catch (DstackException e) when (e.Failure == DstackFailure.RemoteError)
         {
             throw; // the KMS's own verdict on this app id: a relay would ask the same KMS
         }
-        catch (ApiException e)
+        catch (DstackException e)
         {
             direct = e;
         }
         catch (ArgumentException e)
         {
-            direct = ApiException.BadGateway($"KMS '{kms.Id}' has an unusable url {kms.Url}: {e.Message}");
+            direct = new DstackException(DstackFailure.BadResponse,
+                $"{label} has an unusable url {kms.Url}: {e.Message}", $"{label} is misconfigured", Method);
         }
 
         var relays = (await teepods.ListAsync(includeDisabled: false))
             .Where(t => t.Enabled && t.Status == TeepodStatus.Online && t.KmsUrl is { } url && TeepodProbe.SameUrl(url.Trim(), kms.Url.Trim()))
             .ToList();
         var failures = new List<string>();
+        var publicFailures = new List<string>();
         foreach (var teepod in relays)
         {
             try
             {
-                var key = Checked(
-                    await clients.Vmm(teepod.Endpoint, teepod.AuthToken).GetAppEnvEncryptPubKeyAsync(appId, ct), $"teepod {teepod.Endpoint}");
+                var key = Checked(await clients.VmmFor(teepod).GetAppEnvEncryptPubKeyAsync(appId, ct),
+                    $"teepod {teepod.Endpoint}", TeepodClients.Label(teepod.Name));
                 logger.LogInformation("KMS {Kms} not reachable directly ({Detail}); env-encryption key for app {AppId} relayed by teepod {Teepod}",
-                    kms.Id, direct.Message, appId, teepod.Id);
+                    kms.Id, direct.FullDetail, appId, teepod.Id);
                 return key;
             }
-            catch (Exception e) when (e is ApiException or ArgumentException)
+            catch (DstackException e)
+            {
+                failures.Add($"teepod {teepod.Id} ({teepod.Name}): {e.FullDetail}");
+                publicFailures.Add(e.PublicDetail);
+            }
+            catch (ArgumentException e)
             {
                 failures.Add($"teepod {teepod.Id} ({teepod.Name}): {e.Message}");
+                publicFailures.Add($"{TeepodClients.Label(teepod.Name)} is misconfigured");
             }
         }
 
         if (failures.Count == 0) throw direct;
-        throw new ApiException(direct.StatusCode, $"{direct.Message}; relaying through {string.Join("; ", failures)}");
+        throw new DstackException(direct.Failure,
+            $"{direct.FullDetail}; relaying through {string.Join("; ", failures)}",
+            $"{direct.PublicDetail}; relaying failed: {string.Join("; ", publicFailures)}",
+            Method, direct.HttpStatus);
     }
 
     /// <summary>A key that is not 32 bytes is no key: treated like any other failed answer.</summary>
-    private static EnvEncryptPubkeyResponse Checked(EnvEncryptPublicKey key, string peer)
+    private static EnvEncryptPubkeyResponse Checked(EnvEncryptPublicKey key, string peer, string publicPeer)
     {
         if (!Hex64().IsMatch(key.PublicKey))
-            throw ApiException.BadGateway($"{peer}: {Method} returned a public key that is not 32 bytes of hex");
+            throw new DstackException(DstackFailure.BadResponse,
+                $"{peer}: {Method} returned a public key that is not 32 bytes of hex",
+                $"{publicPeer} answered {Method} with a public key that is not 32 bytes of hex", Method, 200);
         if (!HexOrEmpty().IsMatch(key.Signature))
-            throw ApiException.BadGateway($"{peer}: {Method} returned a signature that is not hex");
+            throw new DstackException(DstackFailure.BadResponse,
+                $"{peer}: {Method} returned a signature that is not hex",
+                $"{publicPeer} answered {Method} with a signature that is not hex", Method, 200);
         return new EnvEncryptPubkeyResponse(key.PublicKey, key.Signature);
     }
 

@@ -4,7 +4,13 @@ namespace Teehouse.Lite.Teepods;
 
 public static class TeepodClients
 {
-    /// <summary>A client for the teepod's vmm that names it by its name in what users see.</summary>
+    /// <summary>
+    /// The vmm client of a registered teepod. Its errors name the host as <c>teepod '&lt;name&gt;'</c> to callers who are
+    /// not admins, never by its address.
+    /// </summary>
     public static VmmClient VmmFor(this DstackClientFactory clients, TeepodRecord teepod) =>
-        clients.Vmm(teepod.Endpoint, teepod.AuthToken);
+        clients.Vmm(teepod.Endpoint, teepod.AuthToken, Label(teepod.Name));
+
+    /// <summary>How users are told which teepod failed.</summary>
+    public static string Label(string name) => $"teepod '{name}'";
 }

@@ -7,7 +7,7 @@ namespace Teehouse.Lite.Teepods;
 public sealed record TeepodResponse(
     long Id,
     string Name,
-    string Endpoint,
+    string? Endpoint,
     string? KmsUrl,
     string? KmsVersion,
     KmsCaCertInfo? KmsCaCert,

@@ -2,9 +2,14 @@ namespace Teehouse.Lite.Teepods;
 
 public static class TeepodMapping
 {
-    public static TeepodResponse ToResponse(TeepodRecord t) => new(
-        t.Id, t.Name, t.Endpoint, t.KmsUrl, t.KmsVersion, KmsCaCertParser.TryParse(t.KmsCaCertPem),
-        t.TproxyUrl, t.TproxyVersion, t.TproxyBaseDomain, t.TproxyPort, t.TproxyTappdPort, t.TeepodVersion,
+    /// <summary>
+    /// Where the vmm, its KMS and its gateway live is for admins: users get those keys as null (the SDK only needs
+    /// them present) and the last error without addresses. The gateway's base domain and ports stay, since users
+    /// reach their own apps through them.
+    /// </summary>
+    public static TeepodResponse ToResponse(TeepodRecord t, bool isAdmin) => new(
+        t.Id, t.Name, isAdmin ? t.Endpoint : null, isAdmin ? t.KmsUrl : null, t.KmsVersion, KmsCaCertParser.TryParse(t.KmsCaCertPem),
+        isAdmin ? t.TproxyUrl : null, t.TproxyVersion, t.TproxyBaseDomain, t.TproxyPort, t.TproxyTappdPort, t.TeepodVersion,
         t.MaxCvmNumber, t.MaxAllocableVcpu, t.MaxAllocableMemoryInMb, t.MaxDiskSizeInGb,
-        t.Status, t.Enabled, t.LastPingAt, t.CreatedAt, t.RegionIdentifier, t.Listed, t.LastError);
+        t.Status, t.Enabled, t.LastPingAt, t.CreatedAt, t.RegionIdentifier, t.Listed, isAdmin ? t.LastErrorDetail : t.LastError);
 }

@@ -28,9 +28,10 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
 
     /// <param name="onBatch">Also hands each page of VMs to the caller (the reconciler), so one listing serves both.</param>
     public async Task<VmmSnapshot> SnapshotAsync(
-        string endpoint, string? authToken, CancellationToken ct, Func<IReadOnlyList<VmInfo>, Task>? onBatch = null)
+        string endpoint, string? authToken, CancellationToken ct, Func<IReadOnlyList<VmInfo>, Task>? onBatch = null,
+        string? label = null)
     {
-        var vmm = clients.Vmm(endpoint, authToken);
+        var vmm = clients.Vmm(endpoint, authToken, label);
         var version = await vmm.VersionAsync(ct);
         var meta = await vmm.GetMetaAsync(ct);
         var images = await vmm.ListImagesAsync(ct);
@@ -65,15 +66,16 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
     /// </summary>
     public async Task<KmsFacts> KmsAsync(string url, bool required, CancellationToken ct)
     {
-        var version = config.Kms.FirstOrDefault(k => SameUrl(k.Url, url))?.Version;
+        var entry = config.Kms.FirstOrDefault(k => SameUrl(k.Url, url));
+        var version = entry?.Version;
         try
         {
-            var meta = await clients.Kms(url).GetMetaAsync(ct);
+            var meta = await clients.Kms(url, entry is null ? null : $"KMS '{entry.Id}'").GetMetaAsync(ct);
             return new KmsFacts(url, string.IsNullOrEmpty(version) ? null : version, meta.CaCert);
         }
         catch (DstackException e) when (!required)
         {
-            logger.LogWarning("KMS {Url} announced by the teepod could not be read: {Detail}", url, e.Message);
+            logger.LogWarning("KMS {Url} announced by the teepod could not be read: {Detail}", url, e.FullDetail);
             return new KmsFacts(url, string.IsNullOrEmpty(version) ? null : version, null);
         }
     }

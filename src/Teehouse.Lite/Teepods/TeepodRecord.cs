@@ -1,3 +1,5 @@
+using Teehouse.Lite.Infrastructure.Dstack;
+
 namespace Teehouse.Lite.Teepods;
 
 /// <summary>A row of the teepods table.</summary>
@@ -32,7 +34,15 @@ public sealed class TeepodRecord
     public string ImagesJson { get; set; } = "[]";
     public string? LastPingAt { get; set; }
     public string? LastSeenAt { get; set; }
-    public string? LastError { get; set; }
+
+    /// <summary>Why the last ping failed, as the pinger saw it (addresses included): for admins and logs.</summary>
+    public string? LastErrorDetail { get; set; }
+
+    /// <summary>
+    /// <see cref="LastErrorDetail"/> without addresses, paths or secrets: the only form anyone but an admin is shown,
+    /// so code that quotes a teepod's last error cannot leak its location.
+    /// </summary>
+    public string? LastError => LastErrorDetail is null ? null : DetailScrubber.Scrub(LastErrorDetail);
     public string CreatedAt { get; set; } = "";
 }
 

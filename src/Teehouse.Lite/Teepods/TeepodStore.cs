@@ -11,7 +11,7 @@ public sealed class TeepodStore(Db db)
         id, name, endpoint, auth_token, region_identifier, kms_endpoint, kms_url, kms_version, kms_ca_cert_pem,
         tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port, tproxy_tappd_port, teepod_version,
         max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb, max_disk_size_in_gb, status, enabled, listed,
-        vm_count, used_vcpu, used_memory_mb, images_json, last_ping_at, last_seen_at, last_error, created_at
+        vm_count, used_vcpu, used_memory_mb, images_json, last_ping_at, last_seen_at, last_error AS last_error_detail, created_at
         """;
 
     public async Task<List<TeepodRecord>> ListAsync(bool includeDisabled)
@@ -52,7 +52,7 @@ public sealed class TeepodStore(Db db)
                     @KmsCaCertPem, @TproxyEndpoint, @TproxyUrl, @TproxyVersion, @TproxyBaseDomain, @TproxyPort,
                     @TproxyTappdPort, @TeepodVersion, @MaxCvmNumber, @MaxAllocableVcpu, @MaxAllocableMemoryInMb,
                     @MaxDiskSizeInGb, @Status, @Enabled, @Listed, @VmCount, @UsedVcpu, @UsedMemoryMb, @ImagesJson,
-                    @LastPingAt, @LastSeenAt, @LastError, @CreatedAt)
+                    @LastPingAt, @LastSeenAt, @LastErrorDetail, @CreatedAt)
                 RETURNING id
                 """, t);
             return await c.QuerySingleAsync<TeepodRecord>($"SELECT {Columns} FROM teepods WHERE id = @id", new { id });

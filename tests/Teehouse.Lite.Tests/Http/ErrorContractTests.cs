@@ -129,4 +129,9 @@ public sealed class ErrorContractTests : IAsyncLifetime
             Assert.True(body.TryGetProperty("detail", out _), $"{what}: {status} without detail");
         }
     }
+
+    [Fact]
+    public void The_error_layer_recognises_admins_by_the_role_the_token_handler_sets() =>
+        // Spelled twice so that Infrastructure does not depend on a feature; this keeps the two spellings one.
+        Assert.Equal(Teehouse.Lite.Users.Roles.Admin, Teehouse.Lite.Infrastructure.Http.ErrorHandling.AdminRole);
 }

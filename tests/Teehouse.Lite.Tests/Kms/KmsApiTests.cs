@@ -250,21 +250,25 @@ public sealed class KmsApiTests : IAsyncLifetime
     [Fact]
     public async Task An_unreachable_kms_without_a_teepod_to_relay_is_502_naming_the_kms()
     {
+        using var admin = await _app.AdminClientAsync();
         await _sim.GoDownAsync();
+        // A user learns which KMS failed, never where it lives; the operator gets the address and the socket error.
         var detail = await Json.AssertDetailAsync(await _user.GetAsync($"/api/v1/kms/local-kms/pubkey/{AppId}", Ct), HttpStatusCode.BadGateway);
-        Assert.Contains($"KMS {_sim.KmsUrl}", detail);
-        Assert.Contains("unreachable", detail);
+        Assert.Equal("KMS 'local-kms' is unreachable", detail);
+        var adminDetail = await Json.AssertDetailAsync(await admin.GetAsync($"/api/v1/kms/local-kms/pubkey/{AppId}", Ct), HttpStatusCode.BadGateway);
+        Assert.StartsWith($"KMS 'local-kms' ({_sim.KmsUrl}) is unreachable: ", adminDetail);
         await _sim.ComeBackAsync();
         Assert.Equal(HttpStatusCode.OK, (await _user.GetAsync($"/api/v1/kms/local-kms/pubkey/{AppId}", Ct)).StatusCode);
 
         // A KMS nobody can reach, and the only teepod uses another KMS: nothing to relay through.
-        using var admin = await _app.AdminClientAsync();
         var registered = await admin.PostAsync("/api/v1/teepods",
             Json.Body($$"""{"name": "sim", "endpoint": "{{_sim.BaseUrl.ToString().TrimEnd('/')}}"}"""), Ct);
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
         var dead = await Json.AssertDetailAsync(await _user.GetAsync($"/api/v1/kms/kms-3/pubkey/{AppId}", Ct), HttpStatusCode.BadGateway);
-        Assert.StartsWith($"KMS {_deadKmsUrl} is unreachable", dead);
-        Assert.DoesNotContain("relaying", dead);
+        Assert.Equal("KMS 'kms-3' is unreachable", dead);
+        var deadForAdmin = await Json.AssertDetailAsync(await admin.GetAsync($"/api/v1/kms/kms-3/pubkey/{AppId}", Ct), HttpStatusCode.BadGateway);
+        Assert.StartsWith($"KMS 'kms-3' ({_deadKmsUrl}) is unreachable: ", deadForAdmin);
+        Assert.DoesNotContain("relaying", deadForAdmin);
     }
 
     /// <summary>
@@ -313,8 +317,10 @@ public sealed class KmsApiTests : IAsyncLifetime
         // The teepod itself down (still marked online): the KMS's 502, saying the relay failed too.
         await host.GoDownAsync();
         var detail = await Json.AssertDetailAsync(await user.GetAsync(path, Ct), HttpStatusCode.BadGateway);
-        Assert.StartsWith("KMS ", detail);
-        Assert.Contains($"relaying through teepod {id} (host-1)", detail);
+        Assert.Equal("KMS 'host-kms' is unreachable; relaying failed: teepod 'host-1' is unreachable", detail);
+        var adminDetail = await Json.AssertDetailAsync(await admin.GetAsync(path, Ct), HttpStatusCode.BadGateway);
+        Assert.StartsWith($"KMS 'host-kms' ({hostOnlyKms.ToUpperInvariant()}/) is unreachable: ", adminDetail);
+        Assert.Contains($"relaying through teepod {id} (host-1): teepod 'host-1' ({host.BaseUrl.ToString().TrimEnd('/')}) is unreachable: ", adminDetail);
     }
 
     /// <summary>A loopback port nothing listens on (taken and released again).</summary>

@@ -51,8 +51,9 @@ public sealed class DstackClientFactory : IDisposable
     /// A client for the dstack-vmm at <paramref name="endpoint"/> (<c>http(s)://host:port[/prefix]</c> or
     /// <c>unix:/path/vmm.sock</c>), sending <c>Authorization: Bearer <paramref name="authToken"/></c> when one is given.
     /// </summary>
+    /// <param name="label">How the public error detail names this host, e.g. <c>teepod 'tdx-1'</c>; default "the teepod".</param>
     /// <exception cref="ArgumentException">The endpoint is not valid (see <see cref="TryValidateEndpoint"/>) or the token has control characters.</exception>
-    public VmmClient Vmm(string endpoint, string? authToken = null)
+    public VmmClient Vmm(string endpoint, string? authToken = null, string? label = null)
     {
         var parsed = DstackEndpoint.Parse(endpoint, nameof(endpoint));
         if (authToken is not null && authToken.Any(char.IsControl))
@@ -60,21 +61,23 @@ public sealed class DstackClientFactory : IDisposable
             throw new ArgumentException("the token must not contain control characters", nameof(authToken));
         }
 
-        return new VmmClient(parsed.Display, Transport(parsed, DstackPeer.Vmm(parsed.Display), authToken));
+        return new VmmClient(parsed.Display, Transport(parsed, DstackPeer.Vmm(parsed.Display, label), authToken));
     }
 
     /// <summary>A client for the KMS at <paramref name="url"/>, e.g. <c>https://kms:8000</c>.</summary>
-    public KmsClient Kms(string url)
+    /// <param name="label">How the public error detail names it, e.g. <c>KMS 'kms-1'</c>; default "the KMS".</param>
+    public KmsClient Kms(string url, string? label = null)
     {
         var parsed = DstackEndpoint.Parse(url, nameof(url));
-        return new KmsClient(parsed.Display, Transport(parsed, DstackPeer.Kms(parsed.Display), null, raTls: true));
+        return new KmsClient(parsed.Display, Transport(parsed, DstackPeer.Kms(parsed.Display, label), null, raTls: true));
     }
 
     /// <summary>A client for the dstack-gateway at <paramref name="url"/>.</summary>
-    public GatewayClient Gateway(string url)
+    /// <param name="label">How the public error detail names it; default "the gateway".</param>
+    public GatewayClient Gateway(string url, string? label = null)
     {
         var parsed = DstackEndpoint.Parse(url, nameof(url));
-        return new GatewayClient(parsed.Display, Transport(parsed, DstackPeer.Gateway(parsed.Display), null, raTls: true));
+        return new GatewayClient(parsed.Display, Transport(parsed, DstackPeer.Gateway(parsed.Display, label), null, raTls: true));
     }
 
     /// <summary>

@@ -1,5 +1,3 @@
-using Teehouse.Lite.Infrastructure.Http;
-
 namespace Teehouse.Lite.Infrastructure.Dstack;
 
 /// <summary>Why a call to a dstack-vmm, KMS or gateway failed.</summary>
@@ -22,18 +20,31 @@ public enum DstackFailure
 }
 
 /// <summary>
-/// A failed dstack call. It is an <see cref="ApiException"/>: 504 for <see cref="DstackFailure.Timeout"/>, 502 otherwise,
-/// with a detail that names the peer and the method and never contains the auth token.
+/// A failed dstack call, told twice. <see cref="FullDetail"/> names the peer by its address and quotes what it said:
+/// for logs and admins. <see cref="PublicDetail"/> names it by a label (<c>teepod 'tdx-1'</c>) and has no URL,
+/// address, socket or file path, or token: for everyone else. Neither ever contains the auth token.
+/// <para>
+/// <see cref="Exception.Message"/> is the public detail, so code that merely shows an exception's message cannot leak
+/// infrastructure; ask for <see cref="FullDetail"/> explicitly when the reader is trusted. The HTTP layer maps it to
+/// 504 for <see cref="DstackFailure.Timeout"/> and 502 otherwise.
+/// </para>
 /// </summary>
 public sealed class DstackException(
     DstackFailure failure,
-    string detail,
+    string fullDetail,
+    string publicDetail,
     string method,
     int? httpStatus = null,
     string? remoteMessage = null)
-    : ApiException(failure == DstackFailure.Timeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway, detail)
+    : Exception(publicDetail)
 {
     public DstackFailure Failure { get; } = failure;
+
+    /// <summary>Peer address, method and the peer's own words: for logs and admins only.</summary>
+    public string FullDetail { get; } = fullDetail;
+
+    /// <summary>Safe to show any caller (same as <see cref="Exception.Message"/>).</summary>
+    public string PublicDetail => Message;
 
     /// <summary>The service's own error text (the <c>error</c> field) when <see cref="Failure"/> is <see cref="DstackFailure.RemoteError"/>.</summary>
     public string? RemoteMessage { get; } = remoteMessage;

@@ -1,12 +1,25 @@
 namespace Teehouse.Lite.Infrastructure.Dstack;
 
-/// <summary>How a peer is named in error details, e.g. <c>teepod http://10.0.0.5:9080</c> or <c>KMS https://kms:8000</c>.</summary>
-internal sealed record DstackPeer(string Label, string ServiceName, string? CredentialsHint)
+/// <summary>
+/// How a peer is named in error details. <see cref="Label"/> (full detail, for logs and admins) carries the address,
+/// e.g. <c>teepod 'tdx-1' (http://10.0.0.5:9080)</c>; <see cref="PublicLabel"/> never does, e.g. <c>teepod 'tdx-1'</c>.
+/// </summary>
+internal sealed record DstackPeer(string Label, string PublicLabel, string ServiceName, string? CredentialsHint)
 {
-    public static DstackPeer Vmm(string endpoint) =>
-        new($"teepod {endpoint}", "dstack-vmm", "check the teepod's token");
+    public const string DefaultVmmLabel = "the teepod";
+    public const string DefaultKmsLabel = "the KMS";
+    public const string DefaultGatewayLabel = "the gateway";
 
-    public static DstackPeer Kms(string url) => new($"KMS {url}", "KMS", null);
+    public static DstackPeer Vmm(string endpoint, string? label) =>
+        new(Full("teepod", endpoint, label), label ?? DefaultVmmLabel, "dstack-vmm", "check the teepod's token");
 
-    public static DstackPeer Gateway(string url) => new($"gateway {url}", "gateway", null);
+    public static DstackPeer Kms(string url, string? label) =>
+        new(Full("KMS", url, label), label ?? DefaultKmsLabel, "KMS", null);
+
+    public static DstackPeer Gateway(string url, string? label) =>
+        new(Full("gateway", url, label), label ?? DefaultGatewayLabel, "gateway", null);
+
+    // Unlabelled clients keep the historical "teepod http://…" form, so their logs read as before.
+    private static string Full(string kind, string address, string? label) =>
+        string.IsNullOrWhiteSpace(label) ? $"{kind} {address}" : $"{label} ({address})";
 }

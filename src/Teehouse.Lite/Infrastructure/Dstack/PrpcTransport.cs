@@ -36,6 +36,8 @@ internal sealed class PrpcTransport
         _timeout = timeout;
     }
 
+    public DstackPeer Peer => _peer;
+
     /// <summary>Calls a method and reads its JSON response message.</summary>
     public Task<TResponse> CallAsync<TRequest, TResponse>(
         string method,
@@ -116,6 +118,7 @@ internal sealed class PrpcTransport
                 throw new DstackException(
                     DstackFailure.BadResponse,
                     $"{_peer.Label}: {method} returned HTTP {status} with a body that is not the expected JSON ({Shorten(e.Message, MaxQuotedChars)}): {Quote(stream.Head)}",
+                    $"{_peer.PublicLabel} answered {method} with a body that is not the expected JSON",
                     method,
                     status);
             }
@@ -171,6 +174,7 @@ internal sealed class PrpcTransport
                 return new DstackException(
                     DstackFailure.BadResponse,
                     $"{_peer.Label}: {method} got a malformed HTTP response: {Reason(http)}",
+                    $"{_peer.PublicLabel} sent a malformed HTTP response to {method}",
                     method);
             case HttpRequestException http:
                 return Unreachable(method, Reason(http));
@@ -218,6 +222,7 @@ internal sealed class PrpcTransport
             return new DstackException(
                 DstackFailure.Unauthorized,
                 $"{_peer.Label}: the {_peer.ServiceName} rejected our credentials (HTTP {status}){hint}",
+                $"{_peer.PublicLabel} rejected our credentials on {method}",
                 method,
                 status);
         }
@@ -228,6 +233,7 @@ internal sealed class PrpcTransport
             return new DstackException(
                 DstackFailure.RemoteError,
                 $"{_peer.Label}: {method} failed: {Shorten(error, MaxRemoteMessageChars)}",
+                Refused(method, error),
                 method,
                 status,
                 error);
@@ -240,6 +246,7 @@ internal sealed class PrpcTransport
             return new DstackException(
                 DstackFailure.RemoteError,
                 $"{_peer.Label}: {method} failed: {Shorten(Sanitize(text), MaxRemoteMessageChars)} (HTTP {status})",
+                Refused(method, text),
                 method,
                 status,
                 text);
@@ -249,6 +256,7 @@ internal sealed class PrpcTransport
         return new DstackException(
             DstackFailure.BadResponse,
             $"{_peer.Label}: {method} failed with HTTP {status}{hint404}: {Quote(body)}",
+            $"{_peer.PublicLabel} answered {method} with HTTP {status}",
             method,
             status);
     }
@@ -286,14 +294,23 @@ internal sealed class PrpcTransport
 
     private static bool LooksLikeHtml(byte[] body) => body.AsSpan().TrimStart(" \t\r\n"u8).StartsWith("<"u8);
 
+    // The socket-level reason ("no socket at /run/…", "Connection refused (10.0.0.5:9080)") is about our network, not
+    // the caller's request: admins get it, users only learn that the peer is down.
     private DstackException Unreachable(string method, string reason) =>
-        new(DstackFailure.Unreachable, $"{_peer.Label} is unreachable: {reason}", method);
+        new(DstackFailure.Unreachable, $"{_peer.Label} is unreachable: {reason}", $"{_peer.PublicLabel} is unreachable", method);
 
     private DstackException Timeout(string method) =>
-        new(DstackFailure.Timeout, $"{_peer.Label} did not answer {method} within {(long)_timeout.TotalMilliseconds} ms", method);
+        new(DstackFailure.Timeout, $"{_peer.Label} did not answer {method} within {(long)_timeout.TotalMilliseconds} ms",
+            $"{_peer.PublicLabel} timed out on {method}", method);
 
     private DstackException TooLarge(string method, int status) =>
-        new(DstackFailure.BadResponse, $"{_peer.Label}: {method} returned more than {MaxResponseBytes / (1024 * 1024)} MiB", method, status);
+        new(DstackFailure.BadResponse, $"{_peer.Label}: {method} returned more than {MaxResponseBytes / (1024 * 1024)} MiB",
+            $"{_peer.PublicLabel} answered {method} with more than {MaxResponseBytes / (1024 * 1024)} MiB", method, status);
+
+    // The service's own words usually say what was wrong with the request ("VM not found"), which the caller needs;
+    // they can also quote its paths and peers, hence the scrubber.
+    private string Refused(string method, string remote) =>
+        $"{_peer.PublicLabel} refused {method}: {Shorten(DetailScrubber.Scrub(Sanitize(remote)), MaxRemoteMessageChars)}";
 
     /// <summary>At most ~200 characters of a body, control characters flattened, quoted; never the whole thing.</summary>
     internal static string Quote(ReadOnlySpan<byte> body)

@@ -99,7 +99,8 @@ public sealed class VmmClient
         return response.Id.Length > 0
             ? response.Id
             : throw new DstackException(
-                DstackFailure.BadResponse, $"teepod {Endpoint}: CreateVm succeeded but returned no VM id", "CreateVm", 200);
+                DstackFailure.BadResponse, $"{_transport.Peer.Label}: CreateVm succeeded but returned no VM id",
+                $"{_transport.Peer.PublicLabel} answered CreateVm without a VM id", "CreateVm", 200);
     }
 
     public Task StartVmAsync(string id, CancellationToken ct = default) => CallWithIdAsync("StartVm", id, ct);

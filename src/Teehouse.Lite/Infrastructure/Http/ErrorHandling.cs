@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Microsoft.AspNetCore.Diagnostics;
 using Microsoft.AspNetCore.WebUtilities;
 using Microsoft.Data.Sqlite;
+using Teehouse.Lite.Infrastructure.Dstack;
 
 namespace Teehouse.Lite.Infrastructure.Http;
 
@@ -12,6 +13,12 @@ namespace Teehouse.Lite.Infrastructure.Http;
 /// </summary>
 public static partial class ErrorHandling
 {
+    /// <summary>
+    /// The role claim of callers who may see infrastructure (peer addresses, the peers' own words). The same string as
+    /// <c>Users.Roles.Admin</c>, spelled here so that Infrastructure does not depend on a feature.
+    /// </summary>
+    public const string AdminRole = "admin";
+
     /// <summary>Outermost: unexpected exceptions become a logged 500, body-less error statuses get a JSON detail.</summary>
     public static void UseJsonErrors(this WebApplication app)
     {
@@ -52,6 +59,7 @@ public static partial class ErrorHandling
     private static Task? TryWriteKnownAsync(HttpContext context, Exception? error) => error switch
     {
         ValidationException v => WriteValidationAsync(context, v.Errors),
+        DstackException dstack => WriteDstackAsync(context, dstack),
         ApiException api => WriteDetailAsync(context, api.StatusCode, api.Message),
         BadHttpRequestException bad => WriteBadRequestAsync(context, bad),
         JsonException json => WriteValidationAsync(context, [JsonError(json)]),
@@ -61,6 +69,21 @@ public static partial class ErrorHandling
         OperationCanceledException when context.RequestAborted.IsCancellationRequested => ClientGone(context),
         _ => null,
     };
+
+    /// <summary>
+    /// A teepod, KMS or gateway failed: 504 when it timed out, else 502. Only admins are told where it lives and what it
+    /// said; the full story is logged for them either way.
+    /// </summary>
+    private static Task WriteDstackAsync(HttpContext context, DstackException e)
+    {
+        context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!)
+            .LogWarning("{Method} {Path}: {Detail}", context.Request.Method, context.Request.Path.Value, e.FullDetail);
+        return WriteDetailAsync(context, StatusFor(e), context.User.IsInRole(AdminRole) ? e.FullDetail : e.PublicDetail);
+    }
+
+    /// <summary>A peer that timed out is a 504; any other peer failure a 502.</summary>
+    public static int StatusFor(DstackException e) =>
+        e.Failure == DstackFailure.Timeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
 
     private static Task ClientGone(HttpContext context)
     {

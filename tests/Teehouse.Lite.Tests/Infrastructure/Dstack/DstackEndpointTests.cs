@@ -1,4 +1,5 @@
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Tests.Infrastructure.Dstack;
 
@@ -117,13 +118,13 @@ public sealed class DstackEndpointTests
         using var factory = new DstackClientFactory(TimeSpan.FromSeconds(5));
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm("unix:" + socket).VersionAsync(ct));
         Assert.Equal(DstackFailure.Unreachable, e.Failure);
-        Assert.Equal(502, e.StatusCode);
-        Assert.Equal($"teepod unix:{socket} is unreachable: no socket at {socket}", e.Message);
+        Assert.Equal(502, ErrorHandling.StatusFor(e));
+        Assert.Equal($"teepod unix:{socket} is unreachable: no socket at {socket}", e.FullDetail);
 
         // Something at the path that nobody listens on: refused.
         File.WriteAllText(socket, "");
         var notASocket = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm("unix:" + socket).VersionAsync(ct));
         Assert.Equal(DstackFailure.Unreachable, notASocket.Failure);
-        Assert.StartsWith($"teepod unix:{socket} is unreachable: ", notASocket.Message);
+        Assert.StartsWith($"teepod unix:{socket} is unreachable: ", notASocket.FullDetail);
     }
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Net.Sockets;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Tests.Infrastructure.Dstack;
 
@@ -20,16 +21,20 @@ public sealed class DstackFailureTests
         await sim.GoDownAsync();
         var down = await Assert.ThrowsAsync<DstackException>(() => vmm.VersionAsync(ct));
         Assert.Equal(DstackFailure.Unreachable, down.Failure);
-        Assert.Equal(502, down.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(down));
         Assert.Null(down.HttpStatus);
-        Assert.StartsWith($"teepod {sim.BaseUrl} is unreachable: ", down.Message);
-        Assert.Contains("refused", down.Message, StringComparison.OrdinalIgnoreCase);
+        Assert.StartsWith($"teepod {sim.BaseUrl} is unreachable: ", down.FullDetail);
+        Assert.Contains("refused", down.FullDetail, StringComparison.OrdinalIgnoreCase);
+        Assert.Equal("the teepod is unreachable", down.PublicDetail);
+        Assert.Equal(down.PublicDetail, down.Message);
 
         var kms = await Assert.ThrowsAsync<DstackException>(() => factory.Kms(sim.KmsUrl).GetMetaAsync(ct));
         Assert.Equal(DstackFailure.Unreachable, kms.Failure);
-        Assert.StartsWith($"KMS {sim.KmsUrl} is unreachable: ", kms.Message);
+        Assert.StartsWith($"KMS {sim.KmsUrl} is unreachable: ", kms.FullDetail);
+        Assert.Equal("the KMS is unreachable", kms.PublicDetail);
         var gateway = await Assert.ThrowsAsync<DstackException>(() => factory.Gateway(sim.GatewayUrl).InfoAsync(ct));
-        Assert.StartsWith($"gateway {sim.GatewayUrl} is unreachable: ", gateway.Message);
+        Assert.StartsWith($"gateway {sim.GatewayUrl} is unreachable: ", gateway.FullDetail);
+        Assert.Equal("the gateway is unreachable", gateway.PublicDetail);
         var logs = await Assert.ThrowsAsync<DstackException>(() => vmm.OpenLogsAsync("x", false, 1, ct: ct));
         Assert.Equal(DstackFailure.Unreachable, logs.Failure);
 
@@ -50,7 +55,7 @@ public sealed class DstackFailureTests
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm($"http://127.0.0.1:{port}").GetMetaAsync(ct));
         Assert.Equal(DstackFailure.Unreachable, e.Failure);
         Assert.Equal("GetMeta", e.Method);
-        Assert.Equal($"teepod http://127.0.0.1:{port} is unreachable: Connection refused", e.Message);
+        Assert.Equal($"teepod http://127.0.0.1:{port} is unreachable: Connection refused", e.FullDetail);
     }
 
     [Fact(Timeout = 30_000)]
@@ -62,8 +67,8 @@ public sealed class DstackFailureTests
         var https = $"https://127.0.0.1:{sim.Port}";
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Kms(https).GetMetaAsync(ct));
         Assert.Equal(DstackFailure.Unreachable, e.Failure);
-        Assert.StartsWith($"KMS {https} is unreachable: TLS handshake failed: ", e.Message);
-        Assert.DoesNotContain("see inner exception", e.Message);
+        Assert.StartsWith($"KMS {https} is unreachable: TLS handshake failed: ", e.FullDetail);
+        Assert.DoesNotContain("see inner exception", e.FullDetail);
     }
 
     [Fact(Timeout = 30_000)]
@@ -79,8 +84,9 @@ public sealed class DstackFailureTests
         var e = await Assert.ThrowsAsync<DstackException>(() => vmm.VersionAsync(ct));
         watch.Stop();
         Assert.Equal(DstackFailure.Timeout, e.Failure);
-        Assert.Equal(504, e.StatusCode);
-        Assert.Equal($"teepod {sim.BaseUrl} did not answer Version within 300 ms", e.Message);
+        Assert.Equal(504, ErrorHandling.StatusFor(e));
+        Assert.Equal($"teepod {sim.BaseUrl} did not answer Version within 300 ms", e.FullDetail);
+        Assert.Equal("the teepod timed out on Version", e.PublicDetail);
         Assert.True(watch.Elapsed < TimeSpan.FromSeconds(5), $"took {watch.Elapsed}");
 
         // Empty-returning calls time out the same way.
@@ -102,7 +108,7 @@ public sealed class DstackFailureTests
         {
             var e = await Assert.ThrowsAsync<DstackException>(() => impatient.Vmm(sim.BaseUrl).ListImagesAsync(ct));
             Assert.Equal(DstackFailure.Timeout, e.Failure);
-            Assert.Contains("did not answer ListImages within 300 ms", e.Message);
+            Assert.Contains("did not answer ListImages within 300 ms", e.FullDetail);
         }
 
         using var patient = new DstackClientFactory(TimeSpan.FromSeconds(10));
@@ -120,14 +126,15 @@ public sealed class DstackFailureTests
 
         var e = await Assert.ThrowsAsync<DstackException>(() => vmm.VersionAsync(ct));
         Assert.Equal(DstackFailure.BadResponse, e.Failure);
-        Assert.Equal(502, e.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(e));
         Assert.Equal(200, e.HttpStatus);
-        Assert.StartsWith($"teepod {sim.BaseUrl}: Version returned HTTP 200 with a body that is not the expected JSON", e.Message);
-        Assert.EndsWith(": \"<html>oops\"", e.Message);
+        Assert.StartsWith($"teepod {sim.BaseUrl}: Version returned HTTP 200 with a body that is not the expected JSON", e.FullDetail);
+        Assert.EndsWith(": \"<html>oops\"", e.FullDetail);
+        Assert.Equal("the teepod answered Version with a body that is not the expected JSON", e.PublicDetail);
 
         var empty = await Assert.ThrowsAsync<DstackException>(() => vmm.StartVmAsync("x", ct));
         Assert.Equal(DstackFailure.BadResponse, empty.Failure);
-        Assert.Contains("<html>oops", empty.Message);
+        Assert.Contains("<html>oops", empty.FullDetail);
     }
 
     [Fact(Timeout = 30_000)]
@@ -140,10 +147,11 @@ public sealed class DstackFailureTests
 
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm(sim.BaseUrl).StatusAsync(new VmmStatusRequest(), ct));
         Assert.Equal(DstackFailure.BadResponse, e.Failure);
-        Assert.Equal(502, e.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(e));
         Assert.Equal(500, e.HttpStatus);
         Assert.Null(e.RemoteMessage);
-        Assert.Equal($"teepod {sim.BaseUrl}: Status failed with HTTP 500: \"Internal Server Error\"", e.Message);
+        Assert.Equal($"teepod {sim.BaseUrl}: Status failed with HTTP 500: \"Internal Server Error\"", e.FullDetail);
+        Assert.Equal("the teepod answered Status with HTTP 500", e.PublicDetail);
     }
 
     [Fact(Timeout = 30_000)]
@@ -193,20 +201,22 @@ public sealed class DstackFailureTests
 
         var anonymous = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm(sim.BaseUrl).VersionAsync(ct));
         Assert.Equal(DstackFailure.Unauthorized, anonymous.Failure);
-        Assert.Equal(502, anonymous.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(anonymous));
         Assert.Equal(401, anonymous.HttpStatus);
         Assert.Equal(
             $"teepod {sim.BaseUrl}: the dstack-vmm rejected our credentials (HTTP 401); check the teepod's token",
-            anonymous.Message);
+            anonymous.FullDetail);
+        Assert.Equal("the teepod rejected our credentials on Version", anonymous.PublicDetail);
 
         const string wrong = "wrong-token-do-not-leak";
         var wrongVmm = factory.Vmm(sim.BaseUrl, wrong);
         var rejected = await Assert.ThrowsAsync<DstackException>(() => wrongVmm.CreateVmAsync(TestCompose.Config("x"), ct));
         Assert.Equal(DstackFailure.Unauthorized, rejected.Failure);
-        Assert.DoesNotContain(wrong, rejected.Message);
+        Assert.DoesNotContain(wrong, rejected.FullDetail);
+        Assert.DoesNotContain(wrong, rejected.PublicDetail);
         var logsRejected = await Assert.ThrowsAsync<DstackException>(() => wrongVmm.OpenLogsAsync(anyId, false, 5, ct: ct));
         Assert.Equal(DstackFailure.Unauthorized, logsRejected.Failure);
-        Assert.DoesNotContain(wrong, logsRejected.Message);
+        Assert.DoesNotContain(wrong, logsRejected.FullDetail);
 
         // The KMS and gateway mounts are not behind the vmm's auth.
         Assert.NotEmpty((await factory.Kms(sim.KmsUrl).GetMetaAsync(ct)).CaCert);

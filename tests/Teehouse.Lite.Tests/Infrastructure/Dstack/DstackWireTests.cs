@@ -1,5 +1,6 @@
 using System.Text.Json;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Tests.Infrastructure.Dstack;
 
@@ -153,7 +154,7 @@ public sealed class DstackWireTests
         using var factory = new DstackClientFactory(TimeSpan.FromSeconds(5));
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm(server.BaseUrl).StartVmAsync("vm-1", Ct));
         Assert.Equal(DstackFailure.BadResponse, e.Failure);
-        Assert.Contains("StartVm returned HTTP 200", e.Message);
+        Assert.Contains("StartVm returned HTTP 200", e.FullDetail);
     }
 
     [Theory]
@@ -167,7 +168,7 @@ public sealed class DstackWireTests
         using var factory = new DstackClientFactory(TimeSpan.FromSeconds(5));
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm(server.BaseUrl).VersionAsync(Ct));
         Assert.Equal(DstackFailure.BadResponse, e.Failure);
-        Assert.Equal(502, e.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(e));
     }
 
     [Fact]
@@ -355,8 +356,9 @@ public sealed class DstackWireTests
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm(server.BaseUrl, "tok-SECRET-1").StartVmAsync("vm-1", Ct));
         Assert.Equal(DstackFailure.RemoteError, e.Failure);
         Assert.Equal("Failed to start VM: VM is being removed", e.RemoteMessage);
-        Assert.Equal($"teepod {server.BaseUrl}: StartVm failed: Failed to start VM: VM is being removed", e.Message);
-        Assert.DoesNotContain("SECRET", e.Message);
+        Assert.Equal($"teepod {server.BaseUrl}: StartVm failed: Failed to start VM: VM is being removed", e.FullDetail);
+        Assert.DoesNotContain("SECRET", e.FullDetail);
+        Assert.Equal("the teepod refused StartVm: Failed to start VM: VM is being removed", e.PublicDetail);
     }
 
     [Theory]
@@ -372,9 +374,9 @@ public sealed class DstackWireTests
         Assert.Equal(DstackFailure.BadResponse, e.Failure);
         Assert.Equal(status, e.HttpStatus);
         Assert.Null(e.RemoteMessage);
-        Assert.StartsWith($"teepod {server.BaseUrl}: GetMeta failed with HTTP {status}", e.Message);
-        Assert.Contains(body.Length > 30 ? body[..30] : body, e.Message);
-        Assert.DoesNotContain("SECRET", e.Message);
+        Assert.StartsWith($"teepod {server.BaseUrl}: GetMeta failed with HTTP {status}", e.FullDetail);
+        Assert.Contains(body.Length > 30 ? body[..30] : body, e.FullDetail);
+        Assert.DoesNotContain("SECRET", e.FullDetail);
     }
 
     [Fact]
@@ -388,12 +390,12 @@ public sealed class DstackWireTests
         var vmm = factory.Vmm(server.BaseUrl);
 
         var error500 = await Assert.ThrowsAsync<DstackException>(() => vmm.VersionAsync(Ct));
-        Assert.InRange(error500.Message.Length, 100, 400);
-        Assert.Contains("xxxxx…", error500.Message);
+        Assert.InRange(error500.FullDetail.Length, 100, 400);
+        Assert.Contains("xxxxx…", error500.FullDetail);
 
         var garbage = await Assert.ThrowsAsync<DstackException>(() => vmm.GetMetaAsync(Ct));
         Assert.Equal(DstackFailure.BadResponse, garbage.Failure);
-        Assert.InRange(garbage.Message.Length, 100, 600);
+        Assert.InRange(garbage.FullDetail.Length, 100, 600);
     }
 
     [Fact]
@@ -403,7 +405,7 @@ public sealed class DstackWireTests
         using var factory = new DstackClientFactory(TimeSpan.FromSeconds(5));
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Kms(server.BaseUrl).GetMetaAsync(Ct));
         Assert.Equal(DstackFailure.Unauthorized, e.Failure);
-        Assert.Equal($"KMS {server.BaseUrl}: the KMS rejected our credentials (HTTP 401)", e.Message);
+        Assert.Equal($"KMS {server.BaseUrl}: the KMS rejected our credentials (HTTP 401)", e.FullDetail);
     }
 
     [Fact]

@@ -46,6 +46,6 @@ public sealed class RaTlsTests
 
         var e = await Assert.ThrowsAsync<DstackException>(() => factory.Vmm(url).VersionAsync(TestContext.Current.CancellationToken));
         Assert.Equal(DstackFailure.Unreachable, e.Failure);
-        Assert.Contains("TLS", e.Message);
+        Assert.Contains("TLS", e.FullDetail);
     }
 }

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Tests.Infrastructure.Dstack;
 
@@ -164,11 +165,11 @@ public sealed class VmmClientTests(SimulatorFixture fixture) : IClassFixture<Sim
         var unknown = "00000000-0000-4000-8000-000000000000";
         var remove = await Assert.ThrowsAsync<DstackException>(() => Vmm.RemoveVmAsync(unknown, Ct));
         Assert.Equal(DstackFailure.RemoteError, remove.Failure);
-        Assert.Equal(502, remove.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(remove));
         Assert.Equal(400, remove.HttpStatus);
         Assert.Equal("RemoveVm", remove.Method);
         Assert.Equal("Failed to remove VM: VM not found", remove.RemoteMessage);
-        Assert.Equal($"teepod {fixture.Sim.BaseUrl}: RemoveVm failed: Failed to remove VM: VM not found", remove.Message);
+        Assert.Equal($"teepod {fixture.Sim.BaseUrl}: RemoveVm failed: Failed to remove VM: VM not found", remove.FullDetail);
 
         var shutdown = await Assert.ThrowsAsync<DstackException>(() => Vmm.ShutdownVmAsync(unknown, Ct));
         Assert.Equal("vm not found", shutdown.RemoteMessage);
@@ -241,7 +242,7 @@ public sealed class VmmClientTests(SimulatorFixture fixture) : IClassFixture<Sim
         var direct = await Assert.ThrowsAsync<DstackException>(
             () => fixture.Factory.Kms(fixture.Sim.KmsUrl).GetAppEnvEncryptPubKeyAsync("abcd", Ct));
         Assert.Equal("app_id must be 20 bytes", direct.RemoteMessage);
-        Assert.StartsWith($"KMS {fixture.Sim.KmsUrl}: GetAppEnvEncryptPubKey failed: ", direct.Message);
+        Assert.StartsWith($"KMS {fixture.Sim.KmsUrl}: GetAppEnvEncryptPubKey failed: ", direct.FullDetail);
         var proxied = await Assert.ThrowsAsync<DstackException>(() => Vmm.GetAppEnvEncryptPubKeyAsync("abcd", Ct));
         Assert.Equal(DstackFailure.RemoteError, proxied.Failure);
         Assert.Contains("app_id must be 20 bytes", proxied.RemoteMessage);
@@ -316,12 +317,12 @@ public sealed class VmmClientTests(SimulatorFixture fixture) : IClassFixture<Sim
     {
         var e = await Assert.ThrowsAsync<DstackException>(
             () => Vmm.OpenLogsAsync("00000000-0000-4000-8000-000000000000", follow: false, lines: 10, ct: Ct));
-        Assert.Equal(502, e.StatusCode);
+        Assert.Equal(502, ErrorHandling.StatusFor(e));
         Assert.Equal(404, e.HttpStatus);
         Assert.Equal("Logs", e.Method);
         Assert.Equal("VM not found", e.RemoteMessage);
-        Assert.Contains("VM not found", e.Message);
-        Assert.Contains("404", e.Message);
+        Assert.Contains("VM not found", e.FullDetail);
+        Assert.Contains("404", e.FullDetail);
     }
 
     internal static string Sha256Hex(string text) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(text)));
