@@ -137,7 +137,7 @@ public sealed partial class AppsModule
             }
             catch (DstackException e)
             {
-                logger.LogDebug("CVM {Id}: teepod {Teepod} did not answer GetInfo: {Detail}", row.Id, row.TeepodId, e.Message);
+                logger.LogDebug("CVM {Id}: teepod {Teepod} did not answer GetInfo: {Detail}", row.Id, row.TeepodId, e.FullDetail);
             }
         }
         return live;

@@ -148,7 +148,7 @@ public sealed partial class CvmOperations(
         catch (DstackException e)
         {
             // The VM exists: record it now; the next ping fills in what GetInfo would have said.
-            logger.LogWarning("VM {Vm} was created but GetInfo failed: {Detail}", vmId, e.Message);
+            logger.LogWarning("VM {Vm} was created but GetInfo failed: {Detail}", vmId, e.FullDetail);
         }
         var cvmId = await store.Db.InTransactionAsync(async (c, tx) =>
         {

@@ -121,7 +121,7 @@ public sealed class CvmPower(CvmStore queries, DstackClientFactory clients, CvmR
         }
         catch (DstackException e)
         {
-            logger.LogDebug("GetInfo of CVM {Id} after an operation failed: {Detail}", row.Id, e.Message);
+            logger.LogDebug("GetInfo of CVM {Id} after an operation failed: {Detail}", row.Id, e.FullDetail);
             return (false, null);
         }
     }

@@ -112,7 +112,7 @@ public sealed class CvmRestarter(CvmStore queries, DstackClientFactory clients, 
         {
             if (elapsed < ShutdownGrace + GiveUpAfter) return false;
             logger.LogWarning("Giving up the restart of CVM {Id}: teepod {Teepod} unreachable for {Elapsed}: {Detail}",
-                row.Id, row.TeepodId, elapsed, e.Message);
+                row.Id, row.TeepodId, elapsed, e.FullDetail);
             await queries.EndProgressAsync(row.Id, row.ProgressCorrelationId);
             return true;
         }
@@ -142,7 +142,7 @@ public sealed class CvmRestarter(CvmStore queries, DstackClientFactory clients, 
         catch (DstackException e)
         {
             // The restart is over either way; the VM stays as the vmm left it and the pinger records that.
-            logger.LogWarning("Restarting CVM {Id} failed: {Detail}", row.Id, e.Message);
+            logger.LogWarning("Restarting CVM {Id} failed: {Detail}", row.Id, e.FullDetail);
         }
         return true;
     }

@@ -85,7 +85,7 @@ public sealed class CvmsModule : ICarterModule
             }
             catch (DstackException e)
             {
-                logger.LogDebug("CVM {Id}: teepod {Teepod} did not answer GetInfo: {Detail}", row.Id, row.TeepodId, e.Message);
+                logger.LogDebug("CVM {Id}: teepod {Teepod} did not answer GetInfo: {Detail}", row.Id, row.TeepodId, e.FullDetail);
             }
         }
         var kmsList = config.Kms.Select(KmsInfo.From).ToList();

@@ -61,7 +61,7 @@ public sealed class TeepodCvmsModule : ICarterModule
         {
             // The 200 and part of the array are already out: cut the connection so the client sees a broken
             // response rather than a short list it could mistake for the whole host.
-            logger.LogWarning("Listing the VMs of teepod {Id} failed after {Count}: {Detail}", teepod.Id, written, e.Message);
+            logger.LogWarning("Listing the VMs of teepod {Id} failed after {Count}: {Detail}", teepod.Id, written, e.FullDetail);
             http.Abort();
             return;
         }

@@ -1,3 +1,4 @@
+using Teehouse.Lite.Fleet;
 using System.Net;
 using System.Net.Sockets;
 using Dapper;
