@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Deploy;
 
 namespace Teehouse.Lite.Apps;
 

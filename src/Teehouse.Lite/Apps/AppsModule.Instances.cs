@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
@@ -8,8 +8,8 @@ using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
 using Teehouse.Lite.Pending;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Apps;
@@ -53,7 +53,7 @@ public sealed partial class AppsModule
                 throw ApiException.Conflict($"node_id {nodeId} is not the prepared node ({prepared.TeepodId})");
             var committed = await operations.CommitCreationAsync(prepared, user, encryptedEnv, body.TransactionHash, ct);
             if (committed.Repeated) throw ApiException.Conflict("This commit token was used already; prepare the instance again");
-            return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), AppJsonContext.Default.CvmVmResponse);
+            return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), CvmsJson.Default.CvmVmResponse);
         }
 
         var rows = (await cvms.ForAppAsync(user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id), id))
@@ -114,12 +114,12 @@ public sealed partial class AppsModule
             var commitUrl = $"{http.Scheme}://{http.Host}{http.PathBase}/api/v1/apps/{id}/instances";
             return Precondition.Prepared(
                 $"Instance of app {id} prepared; commit it with the commit_token (valid for {PendingLifetime.Default.TotalMinutes:0} minutes)",
-                usedHash, id, deviceId: null, kms is null ? null : JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo),
+                usedHash, id, deviceId: null, kms is null ? null : JsonSerializer.SerializeToNode(kms, SharedJson.Default.KmsInfo),
                 commitToken, commitUrl);
         }
 
         var created = await operations.CommitCreationAsync(op, user, null, null, ct);
-        return TypedResults.Json(CvmMapper.ToVm(created.Row, created.Live), AppJsonContext.Default.CvmVmResponse);
+        return TypedResults.Json(CvmMapper.ToVm(created.Row, created.Live), CvmsJson.Default.CvmVmResponse);
     }
 
     /// <summary>The configuration each instance's vmm reports, newest instance first; instances that cannot be asked are skipped.</summary>

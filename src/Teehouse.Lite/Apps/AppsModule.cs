@@ -3,7 +3,9 @@ using Carter;
 using Microsoft.AspNetCore.Mvc;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
+using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Apps;
 
@@ -60,17 +62,17 @@ public sealed partial class AppsModule : ICarterModule
         var pages = (apps.Count + size - 1) / size;
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(new AppPageV20251028([.. pageOf.Select(a => ToAppV20251028(a.AppId, a.Rows))], pageNo, size, apps.Count, pages),
-                AppJsonContext.Default.AppPageV20251028)
+                AppsJson.Default.AppPageV20251028)
             : TypedResults.Json(new AppPageV20260121([.. pageOf.Select(a => ToApp(a.AppId, a.Rows))], pageNo, size, apps.Count, pages),
-                AppJsonContext.Default.AppPageV20260121);
+                AppsJson.Default.AppPageV20260121);
     }
 
     private static async Task<IResult> Get(string appId, HttpRequest request, CurrentUser user, CvmStore queries)
     {
         var (id, rows) = await AppAsync(appId, user, queries);
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(ToAppV20251028(id, rows), AppJsonContext.Default.AppV20251028)
-            : TypedResults.Json(ToApp(id, rows), AppJsonContext.Default.AppV20260121);
+            ? TypedResults.Json(ToAppV20251028(id, rows), AppsJson.Default.AppV20251028)
+            : TypedResults.Json(ToApp(id, rows), AppsJson.Default.AppV20260121);
     }
 
     /// <summary>A bare array in the <c>X-Phala-Version</c> shape of the CVM list's items.</summary>
@@ -78,8 +80,8 @@ public sealed partial class AppsModule : ICarterModule
     {
         var (_, rows) = await AppAsync(appId, user, queries);
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(rows.Select(CvmMapper.ToV20251028).ToList(), AppJsonContext.Default.ListCvmInfoV20251028)
-            : TypedResults.Json(rows.Select(r => CvmMapper.ToV20260121(r)).ToList(), AppJsonContext.Default.ListCvmInfoV20260121);
+            ? TypedResults.Json(rows.Select(CvmMapper.ToV20251028).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
+            : TypedResults.Json(rows.Select(r => CvmMapper.ToV20260121(r)).ToList(), CvmsJson.Default.ListCvmInfoV20260121);
     }
 
     private static AppV20260121 ToApp(string appId, List<CvmRow> rows)

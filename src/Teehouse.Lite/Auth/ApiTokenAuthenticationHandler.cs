@@ -3,7 +3,6 @@ using System.Text.Encodings.Web;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.Extensions.Options;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Users;
 
 namespace Teehouse.Lite.Auth;
 

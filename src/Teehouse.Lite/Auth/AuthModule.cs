@@ -19,7 +19,7 @@ public sealed class AuthModule : ICarterModule
         {
             return TypedResults.Json(new CurrentUserV20251028(
                 user.Username, user.Email, Credits.ParseStored(user.CreditBalance), Credits.ParseStored(user.GrantedBalance),
-                Avatar: "", TeamName: user.Username, TeamTier: user.Tier), AppJsonContext.Default.CurrentUserV20251028);
+                Avatar: "", TeamName: user.Username, TeamTier: user.Tier), AuthJson.Default.CurrentUserV20251028);
         }
         // Teehouse Lite has no teams: each user is the owner of a one-person workspace named after them.
         return TypedResults.Json(new CurrentUserV20260121(
@@ -27,6 +27,6 @@ public sealed class AuthModule : ICarterModule
                 HasBackupCodes: false, FlagHasPassword: false),
             new MeWorkspace($"ws-{user.Id}", user.Username, user.Username.ToLowerInvariant(), user.Tier, "owner", null),
             new MeCredits(user.CreditBalance, user.GrantedBalance, IsPostPaid: false, OutstandingAmount: null)),
-            AppJsonContext.Default.CurrentUserV20260121);
+            AuthJson.Default.CurrentUserV20260121);
     }
 }

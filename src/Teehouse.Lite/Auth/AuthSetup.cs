@@ -1,5 +1,6 @@
 using Carter;
 using Microsoft.AspNetCore.Authentication;
+using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Users;
 
 namespace Teehouse.Lite.Auth;
@@ -15,6 +16,7 @@ public static class AuthSetup
     {
         services.AddSingleton<TokenStore>();
         services.AddSingleton<ICarterModule, AuthModule>();
+        services.AddJsonTypes(AuthJson.Default);
         services.AddSingleton<UserStore>();
         services.AddScoped<CurrentUser>();
         services.AddAuthentication(ApiTokenAuthenticationHandler.SchemeName)

@@ -1,3 +1,5 @@
+using Teehouse.Lite.Users;
+
 namespace Teehouse.Lite.Auth;
 
 // GET /auth/me in the two shapes the official SDK validates, chosen by the X-Phala-Version header.

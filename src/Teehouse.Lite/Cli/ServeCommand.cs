@@ -1,6 +1,7 @@
 using System.CommandLine;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Hosting;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure;
 
 namespace Teehouse.Lite.Cli;
 

@@ -1,4 +1,5 @@
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
 

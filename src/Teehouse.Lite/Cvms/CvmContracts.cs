@@ -1,6 +1,6 @@
-using System.Text.Json;
 using System.Text.Json.Serialization;
-using Teehouse.Lite.Kms;
+using System.Text.Json;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Cvms;
 

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Cvms;
 

@@ -1,8 +1,8 @@
 using System.Buffers;
 using System.Text.Json;
 using Teehouse.Lite.Infrastructure.Dstack;
-using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
 
@@ -238,7 +238,7 @@ public static class CvmMapper
     {
         try
         {
-            var images = JsonSerializer.Deserialize(row.TeepodImagesJson, AppJsonContext.Default.ListStoredImage);
+            var images = JsonSerializer.Deserialize(row.TeepodImagesJson, TeepodsJson.Default.ListStoredImage);
             if (images?.FirstOrDefault(i => i.Name == image) is { } known) return known.IsDev;
         }
         catch (JsonException)

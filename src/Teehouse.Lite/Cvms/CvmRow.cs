@@ -1,3 +1,5 @@
+using Teehouse.Lite.Teepods;
+
 namespace Teehouse.Lite.Cvms;
 
 /// <summary>

@@ -2,6 +2,7 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
 

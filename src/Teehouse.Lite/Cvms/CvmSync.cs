@@ -1,5 +1,6 @@
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
 

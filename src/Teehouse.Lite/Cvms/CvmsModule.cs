@@ -6,7 +6,7 @@ using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
@@ -60,9 +60,9 @@ public sealed class CvmsModule : ICarterModule
         var pages = (total + size - 1) / size;
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(new CvmPageV20251028([.. rows.Select(CvmMapper.ToV20251028)], total, page, size, pages),
-                AppJsonContext.Default.CvmPageV20251028)
+                CvmsJson.Default.CvmPageV20251028)
             : TypedResults.Json(new CvmPageV20260121([.. rows.Select(r => CvmMapper.ToV20260121(r))], total, page, size, pages),
-                AppJsonContext.Default.CvmPageV20260121);
+                CvmsJson.Default.CvmPageV20260121);
     }
 
     /// <summary>
@@ -90,8 +90,8 @@ public sealed class CvmsModule : ICarterModule
         }
         var kmsList = config.Kms.Select(KmsInfo.From).ToList();
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList), AppJsonContext.Default.CvmDetailV20251028)
-            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList), AppJsonContext.Default.CvmInfoDetailV20260121);
+            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList), CvmsJson.Default.CvmDetailV20251028)
+            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList), CvmsJson.Default.CvmInfoDetailV20260121);
     }
 
     /// <summary>
@@ -114,7 +114,7 @@ public sealed class CvmsModule : ICarterModule
         var vmm = clients.VmmOf(row);
         var vm = await vmm.GetInfoAsync(row.VmUuid, ct) ?? throw await power.GoneAsync(row);
         await queries.ObserveAsync(row.Id, vm);
-        if (!watch) return TypedResults.Json(CvmMapper.ToState(row, vm), AppJsonContext.Default.CvmStateResponse);
+        if (!watch) return TypedResults.Json(CvmMapper.ToState(row, vm), CvmsJson.Default.CvmStateResponse);
 
         try
         {
@@ -141,7 +141,7 @@ public sealed class CvmsModule : ICarterModule
         {
             if (vm is not null)
             {
-                await WriteEventAsync(response, "state", JsonSerializer.Serialize(CvmMapper.ToState(row, vm), AppJsonContext.Default.CvmStateResponse), ct);
+                await WriteEventAsync(response, "state", JsonSerializer.Serialize(CvmMapper.ToState(row, vm), CvmsJson.Default.CvmStateResponse), ct);
                 if (vm.Status == target)
                 {
                     await WriteEventAsync(response, "complete", Event(vm.Status, target, null), ct);
@@ -174,7 +174,7 @@ public sealed class CvmsModule : ICarterModule
     }
 
     private static string Event(string? status, string target, string? error) =>
-        JsonSerializer.Serialize(new CvmStateStreamEvent(status, target, error), AppJsonContext.Default.CvmStateStreamEvent);
+        JsonSerializer.Serialize(new CvmStateStreamEvent(status, target, error), CvmsJson.Default.CvmStateStreamEvent);
 
     private static async Task WriteEventAsync(HttpResponse response, string name, string json, CancellationToken ct)
     {
@@ -210,7 +210,7 @@ public sealed class CvmsModule : ICarterModule
         var force = false;
         if (request.ContentLength is > 0 || (request.ContentLength is null && request.Headers.TransferEncoding.Count > 0))
         {
-            var body = await JsonSerializer.DeserializeAsync(request.Body, AppJsonContext.Default.RestartCvmRequest, ct);
+            var body = await JsonSerializer.DeserializeAsync(request.Body, CvmsJson.Default.RestartCvmRequest, ct);
             force = body?.Force ?? false;
         }
         var row = await ResolveAsync(cvmId, user, queries);
@@ -225,7 +225,7 @@ public sealed class CvmsModule : ICarterModule
     }
 
     private static IResult Vm((CvmRow Row, VmInfo? Vm) result) =>
-        TypedResults.Json(CvmMapper.ToVm(result.Row, result.Vm), AppJsonContext.Default.CvmVmResponse);
+        TypedResults.Json(CvmMapper.ToVm(result.Row, result.Vm), CvmsJson.Default.CvmVmResponse);
 
     internal static async Task<CvmRow> ResolveAsync(string cvmId, CurrentUser user, CvmStore queries)
     {

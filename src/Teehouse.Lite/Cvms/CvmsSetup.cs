@@ -1,4 +1,5 @@
 using Carter;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Cvms;
 
@@ -15,6 +16,7 @@ public static class CvmsSetup
         services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
         services.AddSingleton<ICarterModule, CvmsModule>();
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();
+        services.AddJsonTypes(CvmsJson.Default);
         return services;
     }
 }

@@ -1,5 +1,6 @@
 using System.Text.Json.Serialization;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
 

@@ -1,5 +1,5 @@
 using Teehouse.Lite.Infrastructure.Dstack;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;

@@ -1,6 +1,7 @@
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Users;

@@ -4,7 +4,7 @@ using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
@@ -48,7 +48,7 @@ public sealed class TeepodCvmsModule : ICarterModule
             {
                 var vm = vms.Current;
                 JsonSerializer.Serialize(writer, HostedCvmMapper.Map(vm, records.GetValueOrDefault(vm.Id), teepod, kmsList),
-                    AppJsonContext.Default.HostedCvmResponse);
+                    CvmsJson.Default.HostedCvmResponse);
                 if (++written % 100 == 0)
                 {
                     writer.Flush();

@@ -1,5 +1,5 @@
 using System.Text.Json.Nodes;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Deploy;
 

@@ -4,9 +4,10 @@ using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
 using Teehouse.Lite.Pending;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Deploy;
@@ -73,7 +74,7 @@ public sealed class DeployModule : ICarterModule
         return TypedResults.Json(new ProvisionCvmResponse(
             composeHash, appId, pubkey, kms, Fmspc: null, DeviceId: null, OsImageHash: null, plan.InstanceType,
             teepod.Id, teepod.Id, kms?.Id, placement.Image, plan.Vcpu, plan.MemoryMb, plan.DiskGb, saved.ExpiresAt),
-            AppJsonContext.Default.ProvisionCvmResponse);
+            DeployJson.Default.ProvisionCvmResponse);
     }
 
     /// <summary>
@@ -88,7 +89,7 @@ public sealed class DeployModule : ICarterModule
         var provision = await pending.FindAsync(PendingKind.Deploy, LookupKey(user.Id, appId, composeHash))
             ?? throw ApiException.NotFound($"No provision of app {appId} with compose hash {composeHash}; call POST /api/v1/cvms/provision first");
         var committed = await operations.CommitCreationAsync(provision, user, encryptedEnv, transactionHash: null, ct);
-        return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), AppJsonContext.Default.CvmVmResponse);
+        return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), CvmsJson.Default.CvmVmResponse);
     }
 
     private static string LookupKey(long userId, string appId, string composeHash) => $"{userId}:{appId}:{composeHash}";

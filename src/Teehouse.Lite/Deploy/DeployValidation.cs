@@ -1,7 +1,8 @@
 using System.Text.RegularExpressions;
-using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Deploy;
 

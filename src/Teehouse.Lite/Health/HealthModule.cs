@@ -1,8 +1,7 @@
 using Carter;
 using Dapper;
-using Teehouse.Lite.Infrastructure;
 using Teehouse.Lite.Infrastructure.Database;
-using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Infrastructure;
 
 namespace Teehouse.Lite.Health;
 
@@ -31,6 +30,6 @@ public sealed class HealthModule : ICarterModule
         }
         var ok = database.Status == "ok";
         return TypedResults.Json(new HealthResponse(ok ? "ok" : "degraded", BuildInfo.Version, database),
-            AppJsonContext.Default.HealthResponse, statusCode: ok ? 200 : 503);
+            HealthJson.Default.HealthResponse, statusCode: ok ? 200 : 503);
     }
 }

@@ -1,9 +1,10 @@
 using Carter;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Health;
 
 public static class HealthSetup
 {
     public static IServiceCollection AddHealth(this IServiceCollection services) =>
-        services.AddSingleton<ICarterModule, HealthModule>();
+        services.AddSingleton<ICarterModule, HealthModule>().AddJsonTypes(HealthJson.Default);
 }

@@ -1,8 +1,8 @@
 using System.Net;
 using Carter;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Json;
 using Serilog;
 using Teehouse.Lite.Apps;
@@ -18,6 +18,7 @@ using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Kms;
 using Teehouse.Lite.Pending;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 using Teehouse.Lite.Upgrades;
 
@@ -56,10 +57,8 @@ public static class ServerApp
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(db);
         builder.Services.Configure<JsonOptions>(json =>
-        {
-            json.SerializerOptions.TypeInfoResolverChain.Insert(0, AppJsonContext.Default);
-            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower;
-        });
+            json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
+        builder.Services.AddJsonTypes(InfrastructureJson.Default).AddJsonTypes(SharedJson.Default);
         // Bad input must become a JSON 4xx from our error handler, not a silent empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(new DstackClientFactory(TimeSpan.FromMilliseconds(config.Vmm.RequestTimeoutMs)));

@@ -1,3 +1,5 @@
+using Teehouse.Lite.Shared;
+
 namespace Teehouse.Lite.Kms;
 
 /// <summary>

@@ -1,4 +1,5 @@
 using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Kms;
 

@@ -1,9 +1,9 @@
 using System.Globalization;
 using Carter;
-using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Kms;
@@ -35,13 +35,13 @@ public sealed class KmsModule : ICarterModule
         var size = (int)pageSize;
         var pages = (all.Count + size - 1) / size;
         var items = page > pages ? [] : all.Skip((int)(page - 1) * size).Take(size).ToList();
-        return TypedResults.Json(new KmsListResponse(items, all.Count, page, size, pages), AppJsonContext.Default.KmsListResponse);
+        return TypedResults.Json(new KmsListResponse(items, all.Count, page, size, pages), KmsJson.Default.KmsListResponse);
     }
 
     private static IResult Get(string kms, TeehouseConfig config)
     {
         var entry = KmsDirectory.Find(config, kms) ?? throw NotFound(kms);
-        return TypedResults.Json(KmsInfo.From(entry), AppJsonContext.Default.KmsInfo);
+        return TypedResults.Json(KmsInfo.From(entry), SharedJson.Default.KmsInfo);
     }
 
     private static async Task<IResult> GetPubkey(
@@ -52,7 +52,7 @@ public sealed class KmsModule : ICarterModule
             throw ValidationException.For("path", "app_id", "App ID must be 40 hex characters, optionally prefixed with 0x");
         var entry = KmsDirectory.Find(config, kms) ?? throw NotFound(kms);
         var key = await EnvEncryptKeys.GetAsync(entry, normalized, clients, teepods, logger, ct);
-        return TypedResults.Json(key, AppJsonContext.Default.EnvEncryptPubkeyResponse);
+        return TypedResults.Json(key, KmsJson.Default.EnvEncryptPubkeyResponse);
     }
 
     private static ApiException NotFound(string kms) => ApiException.NotFound($"KMS '{kms}' not found");

@@ -1,8 +1,7 @@
 using System.Text.Json;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
-using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Users;
 
 namespace Teehouse.Lite.Teepods;
@@ -33,7 +32,7 @@ public static class TeepodAvailability
         }
         return TypedResults.Json(
             new TierCapacity(tierName, new TierLimits(tier.MaxInstances, tier.MaxVcpu, tier.MaxMemory, tier.MaxDisk), nodes, kmsList),
-            AppJsonContext.Default.TierCapacity);
+            TeepodsJson.Default.TierCapacity);
     }
 
     public static TeepodNode ToNode(TeepodRecord t, List<KmsInfo> kmsList) => new(
@@ -57,7 +56,7 @@ public static class TeepodAvailability
     public static List<AvailableImage> Images(string imagesJson)
     {
         List<StoredImage>? stored;
-        try { stored = JsonSerializer.Deserialize(imagesJson, AppJsonContext.Default.ListStoredImage); }
+        try { stored = JsonSerializer.Deserialize(imagesJson, TeepodsJson.Default.ListStoredImage); }
         catch (JsonException) { stored = null; }
         return (stored ?? [])
             .Select(i => (Image: i, Version: ImageVersion.Parse(i.Version)))

@@ -1,4 +1,4 @@
-using Teehouse.Lite.Kms;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Teepods;
 

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
-using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Teepods;
 
@@ -15,7 +14,7 @@ public sealed record VmmSnapshot(
     IReadOnlyList<StoredImage> Images,
     VmmMeta Meta)
 {
-    public string ImagesJson => JsonSerializer.Serialize(Images.ToList(), AppJsonContext.Default.ListStoredImage);
+    public string ImagesJson => JsonSerializer.Serialize(Images.ToList(), TeepodsJson.Default.ListStoredImage);
 }
 
 /// <summary>The KMS facts shown on a teepod: its URL, version and root CA certificate.</summary>

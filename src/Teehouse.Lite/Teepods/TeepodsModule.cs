@@ -1,7 +1,7 @@
 using Carter;
 using Teehouse.Lite.Auth;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Teepods;
@@ -24,13 +24,13 @@ public sealed class TeepodsModule : ICarterModule
     private static async Task<IResult> List(TeepodStore store, CurrentUser user)
     {
         var teepods = await store.ListAsync(includeDisabled: user.IsAdmin);
-        return TypedResults.Json(teepods.Select(t => TeepodMapping.ToResponse(t, user.IsAdmin)).ToList(), AppJsonContext.Default.ListTeepodResponse);
+        return TypedResults.Json(teepods.Select(t => TeepodMapping.ToResponse(t, user.IsAdmin)).ToList(), TeepodsJson.Default.ListTeepodResponse);
     }
 
     private static async Task<IResult> Get(long teepodId, TeepodStore store)
     {
         var teepod = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        return TypedResults.Json(TeepodMapping.ToResponse(teepod, isAdmin: true), AppJsonContext.Default.TeepodResponse);
+        return TypedResults.Json(TeepodMapping.ToResponse(teepod, isAdmin: true), TeepodsJson.Default.TeepodResponse);
     }
 
     /// <summary>
@@ -87,7 +87,7 @@ public sealed class TeepodsModule : ICarterModule
         if (stored is null) await ThrowIfTakenAsync(store, name, endpoint);
         logger.LogInformation("Registered teepod {Id} ({Name}) at {Endpoint}: dstack-vmm {Version}, {Vms} VMs",
             stored!.Id, stored.Name, stored.Endpoint, stored.TeepodVersion, stored.VmCount);
-        return TypedResults.Json(TeepodMapping.ToResponse(stored, isAdmin: true), AppJsonContext.Default.TeepodResponse);
+        return TypedResults.Json(TeepodMapping.ToResponse(stored, isAdmin: true), TeepodsJson.Default.TeepodResponse);
     }
 
     /// <summary>The registration probe without storing anything: 204 when the host is usable.</summary>
@@ -112,7 +112,7 @@ public sealed class TeepodsModule : ICarterModule
         if (!await store.UpdateAsync(teepodId, request.Name, request.Enabled, request.Listed, request.RegionIdentifier))
             throw ApiException.Conflict($"A teepod named '{request.Name}' already exists");
         var updated = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        return TypedResults.Json(TeepodMapping.ToResponse(updated, isAdmin: true), AppJsonContext.Default.TeepodResponse);
+        return TypedResults.Json(TeepodMapping.ToResponse(updated, isAdmin: true), TeepodsJson.Default.TeepodResponse);
     }
 
     private static async Task ThrowIfTakenAsync(TeepodStore store, string name, string endpoint)

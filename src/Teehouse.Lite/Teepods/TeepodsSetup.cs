@@ -1,4 +1,5 @@
 using Carter;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Teepods;
 
@@ -9,6 +10,7 @@ public static class TeepodsSetup
         services.AddSingleton<TeepodStore>();
         services.AddSingleton<TeepodProbe>();
         services.AddSingleton<ICarterModule, TeepodsModule>();
+        services.AddJsonTypes(TeepodsJson.Default);
         return services;
     }
 }

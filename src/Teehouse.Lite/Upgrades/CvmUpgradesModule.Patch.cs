@@ -1,14 +1,13 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Infrastructure.Config;
-using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
 using Teehouse.Lite.Pending;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -201,7 +200,7 @@ public sealed partial class CvmUpgradesModule
             new CvmPatchResponse(correlationId, "in_progress",
                 restarting ? "CVM updated; it is restarting with the changes" : "CVM updated; the changes take effect when it starts",
                 composeHash, restarting),
-            AppJsonContext.Default.CvmPatchResponse, statusCode: StatusCodes.Status202Accepted);
+            UpgradesJson.Default.CvmPatchResponse, statusCode: StatusCodes.Status202Accepted);
 
     private static PatchPlan ParsePlan(JsonObject fields)
     {
@@ -278,6 +277,6 @@ public sealed partial class CvmUpgradesModule
     private static IResult PatchPrecondition(string composeHash, string appId, KmsInfo? kms, string commitToken, string commitUrl) =>
         Precondition.Prepared(
             $"CVM update prepared; commit it with the commit_token (valid for {PendingLifetime.Default.TotalMinutes:0} minutes)",
-            composeHash, appId, JsonValue.Create(""), kms is null ? null : JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo),
+            composeHash, appId, JsonValue.Create(""), kms is null ? null : JsonSerializer.SerializeToNode(kms, SharedJson.Default.KmsInfo),
             commitToken, commitUrl);
 }

@@ -1,5 +1,5 @@
-using System.Text.Json;
 using System.Text.Json.Nodes;
+using System.Text.Json;
 using System.Text.RegularExpressions;
 using Carter;
 using Teehouse.Lite.Auth;
@@ -9,9 +9,8 @@ using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Kms;
 using Teehouse.Lite.Pending;
-using Teehouse.Lite.Teepods;
+using Teehouse.Lite.Shared;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -76,7 +75,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
             ?? throw ApiException.Conflict($"The compose update {hash} of CVM {row.HashedId} is being applied right now");
         return TypedResults.Json(
             new ComposeUpdateProvisionResponse(row.AppId, DeviceId: null, hash, KmsOf(config, vm, merged), ComposeHashRegistered: true, saved.ExpiresAt),
-            AppJsonContext.Default.ComposeUpdateProvisionResponse);
+            UpgradesJson.Default.ComposeUpdateProvisionResponse);
     }
 
     private static async Task<IResult> Commit(
@@ -110,7 +109,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
             new CommitComposeUpdateResponse("in_progress",
                 restarting ? "Compose updated; the CVM is restarting with it" : "Compose updated; it takes effect when the CVM starts",
                 correlationId, hash, row.AppId, restarting),
-            AppJsonContext.Default.CommitComposeUpdateResponse, statusCode: StatusCodes.Status202Accepted);
+            UpgradesJson.Default.CommitComposeUpdateResponse, statusCode: StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> UpdateEnvs(
@@ -158,7 +157,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         var message = (changed ? "Environment and allowed env keys updated" : "Environment updated")
                       + (restarting ? "; the CVM is restarting with them" : "; they take effect when the CVM starts");
         return TypedResults.Json(new UpdateCvmEnvsResponse("in_progress", message, correlationId, changed),
-            AppJsonContext.Default.UpdateCvmEnvsResponse, statusCode: StatusCodes.Status202Accepted);
+            UpgradesJson.Default.UpdateCvmEnvsResponse, statusCode: StatusCodes.Status202Accepted);
     }
 
     /// <summary>
@@ -172,7 +171,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
                 new("compose_hash", JsonValue.Create(composeHash)),
                 new("app_id", JsonValue.Create(appId)),
                 new("device_id", null),
-                new("kms_info", JsonSerializer.SerializeToNode(kms, AppJsonContext.Default.KmsInfo)),
+                new("kms_info", JsonSerializer.SerializeToNode(kms, SharedJson.Default.KmsInfo)),
             ]);
 
     private static string UpdateKey(CvmRow row, string composeHash) => $"{row.Id}:{composeHash}";

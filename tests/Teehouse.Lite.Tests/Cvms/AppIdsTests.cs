@@ -1,3 +1,4 @@
+using Teehouse.Lite.Shared;
 using Teehouse.Lite.Cvms;
 
 namespace Teehouse.Lite.Tests.Cvms;

@@ -1,3 +1,4 @@
+using Teehouse.Lite.Shared;
 using System.Text;
 using System.Text.Json;
 using Teehouse.Lite.Cvms;
@@ -35,7 +36,7 @@ public sealed class CvmMapperTests
         Assert.Equal("ws-5", info.Workspace!.Id);
         Assert.Equal("alice", info.Workspace.Slug);
 
-        var json = JsonSerializer.Serialize(info, AppJsonContext.Default.CvmInfoV20260121);
+        var json = JsonSerializer.Serialize(info, CvmsJson.Default.CvmInfoV20260121);
         using var doc = JsonDocument.Parse(json);
         Assert.False(doc.RootElement.TryGetProperty("public_logs", out _));
         Assert.Equal(JsonValueKind.Array, doc.RootElement.GetProperty("services").ValueKind);
@@ -65,7 +66,7 @@ public sealed class CvmMapperTests
         Assert.Equal(JsonValueKind.Object, detail.ComposeFile!.Value.ValueKind);
         Assert.Empty(detail.Endpoints!);
 
-        var json = JsonSerializer.Serialize(detail, AppJsonContext.Default.CvmInfoDetailV20260121);
+        var json = JsonSerializer.Serialize(detail, CvmsJson.Default.CvmInfoDetailV20260121);
         using var doc = JsonDocument.Parse(json);
         Assert.Equal("x", doc.RootElement.GetProperty("compose_file").GetProperty("docker_compose_file").GetString());
         Assert.Equal("0123456789abcdef", doc.RootElement.GetProperty("id").GetString());
@@ -86,7 +87,7 @@ public sealed class CvmMapperTests
     {
         var detail = CvmMapper.ToDetailV20260121(Row(), null, []);
         Assert.Null(detail.ComposeFile);
-        var json = JsonSerializer.Serialize(detail, AppJsonContext.Default.CvmInfoDetailV20260121);
+        var json = JsonSerializer.Serialize(detail, CvmsJson.Default.CvmInfoDetailV20260121);
         Assert.Contains("\"compose_file\":null", json);
         var legacy = CvmMapper.ToDetailV20251028(new CvmRow { AppId = App, Name = "x", Status = "running", CreatedAt = "", UpdatedAt = "" }, null, []);
         Assert.Equal(0, legacy.Vcpu);
@@ -125,7 +126,7 @@ public sealed class CvmMapperTests
     public void The_state_leaves_out_what_is_unknown()
     {
         var state = CvmMapper.ToState(Row(), new VmInfo { Id = "u", Status = "running", Uptime = "5s" });
-        var json = JsonSerializer.Serialize(state, AppJsonContext.Default.CvmStateResponse);
+        var json = JsonSerializer.Serialize(state, CvmsJson.Default.CvmStateResponse);
         using var doc = JsonDocument.Parse(json);
         Assert.False(doc.RootElement.TryGetProperty("instance_id", out _));
         Assert.False(doc.RootElement.TryGetProperty("exited_at", out _));

@@ -1,3 +1,4 @@
+using Teehouse.Lite.Shared;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Teehouse.Lite.Cvms;

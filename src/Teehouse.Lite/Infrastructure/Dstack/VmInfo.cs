@@ -1,3 +1,4 @@
+
 namespace Teehouse.Lite.Infrastructure.Dstack;
 
 /// <summary>One CVM as dstack-vmm reports it (<c>VmInfo</c>, from Status and GetInfo).</summary>

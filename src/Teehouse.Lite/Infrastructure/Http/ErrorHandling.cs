@@ -141,7 +141,7 @@ public static partial class ErrorHandling
         if (context.Response.HasStarted) return Task.CompletedTask;
         if (!keepHeaders) context.Response.Clear();
         context.Response.StatusCode = status;
-        return context.Response.WriteAsJsonAsync(new ErrorResponse(detail), AppJsonContext.Default.ErrorResponse);
+        return context.Response.WriteAsJsonAsync(new ErrorResponse(detail), InfrastructureJson.Default.ErrorResponse);
     }
 
     private static Task WriteValidationAsync(HttpContext context, IReadOnlyList<ValidationError> errors)
@@ -149,7 +149,7 @@ public static partial class ErrorHandling
         if (context.Response.HasStarted) return Task.CompletedTask;
         context.Response.Clear();
         context.Response.StatusCode = StatusCodes.Status422UnprocessableEntity;
-        return context.Response.WriteAsJsonAsync(new ValidationErrorResponse(errors), AppJsonContext.Default.ValidationErrorResponse);
+        return context.Response.WriteAsJsonAsync(new ValidationErrorResponse(errors), InfrastructureJson.Default.ValidationErrorResponse);
     }
 
     private static string DefaultDetail(int status) => status switch

@@ -1,6 +1,6 @@
 using Teehouse.Lite.Infrastructure.Config;
 
-namespace Teehouse.Lite.Kms;
+namespace Teehouse.Lite.Shared;
 
 /// <summary>A KMS as the official SDK's KmsInfo schema wants it: every key present, nullable ones as null.</summary>
 public sealed record KmsInfo(

@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 
-namespace Teehouse.Lite.Cvms;
+namespace Teehouse.Lite.Shared;
 
 public static partial class AppIds
 {

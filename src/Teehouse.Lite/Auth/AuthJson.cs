@@ -1,0 +1,16 @@
+using System.Text.Json.Serialization;
+
+namespace Teehouse.Lite.Auth;
+
+/// <summary>
+/// The Auth types that cross the HTTP boundary. snake_case, and nulls are written: the official clients require
+/// keys that are present-but-null, so dropping nulls would break them.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    NumberHandling = JsonNumberHandling.Strict,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(CurrentUserV20260121))]
+[JsonSerializable(typeof(CurrentUserV20251028))]
+public partial class AuthJson : JsonSerializerContext;

@@ -1,0 +1,15 @@
+using System.Text.Json.Serialization;
+
+namespace Teehouse.Lite.Health;
+
+/// <summary>
+/// The Health types that cross the HTTP boundary. snake_case, and nulls are written: the official clients require
+/// keys that are present-but-null, so dropping nulls would break them.
+/// </summary>
+[JsonSourceGenerationOptions(
+    PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower,
+    DefaultIgnoreCondition = JsonIgnoreCondition.Never,
+    NumberHandling = JsonNumberHandling.Strict,
+    UseStringEnumConverter = true)]
+[JsonSerializable(typeof(HealthResponse))]
+public partial class HealthJson : JsonSerializerContext;
