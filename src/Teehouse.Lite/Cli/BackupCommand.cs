@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dapper;
+using Teehouse.Lite.Infrastructure.Files;
 
 namespace Teehouse.Lite.Cli;
 
@@ -14,12 +15,24 @@ public static class BackupCommand
         {
             var target = Path.GetFullPath(parsed.GetValue(file)!);
             if (File.Exists(target)) throw new CliException($"{target} already exists; choose a new file name");
-            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var directory = Path.GetDirectoryName(target);
-            if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-            await using var connection = await db.OpenAsync();
-            // VACUUM INTO reads one snapshot of the WAL database, so writers may continue while it runs.
-            await connection.ExecuteAsync("VACUUM INTO @target", new { target });
+            if (!string.IsNullOrEmpty(directory)) PrivateFiles.CreateDirectory(directory);
+            // The copy holds the same secrets as the database: created empty and 0600 here (VACUUM INTO accepts an
+            // empty file), rather than with the umask's mode by SQLite.
+            try { PrivateFiles.CreateNew(target); }
+            catch (IOException) when (File.Exists(target)) { throw new CliException($"{target} already exists; choose a new file name"); }
+            try
+            {
+                await using var connection = await db.OpenAsync();
+                // VACUUM INTO reads one snapshot of the WAL database, so writers may continue while it runs.
+                await connection.ExecuteAsync("VACUUM INTO @target", new { target });
+            }
+            catch
+            {
+                File.Delete(target); // an empty file left behind would look like a backup
+                throw;
+            }
             io.Err.WriteLine($"Backup written to {target} ({new FileInfo(target).Length} bytes).");
             return ExitCodes.Ok;
         });

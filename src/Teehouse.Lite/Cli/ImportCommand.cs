@@ -23,7 +23,7 @@ public static class ImportCommand
         };
         command.SetAction(async (parsed, ct) =>
         {
-            var (settings, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (settings, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var teepodId = parsed.GetValue(teepod);
             var record = await new TeepodStore(db).FindAsync(teepodId) ?? throw new CliException($"no teepod with id {teepodId}");
 

@@ -29,7 +29,7 @@ public static class TokenCommands
             var username = parsed.GetValue(user)!.Trim();
             if (!Usernames.IsValid(username))
                 throw new CliException($"--user: '{username}' is not a valid user name ({Usernames.Rule})", ExitCodes.Usage);
-            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var users = new UserStore(db);
             var tokens = new TokenStore(db);
             var wantedRole = parsed.GetValue(role);
@@ -57,7 +57,7 @@ public static class TokenCommands
         var command = new Command("list", "List tokens (never the secrets).") { all, config };
         command.SetAction(async parsed =>
         {
-            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var tokens = await new TokenStore(db).ListAsync(parsed.GetValue(all));
             var rows = tokens.Select(t => new[]
             {
@@ -77,7 +77,7 @@ public static class TokenCommands
         var command = new Command("revoke", "Revoke a token; requests using it get 401 at once.") { id, config };
         command.SetAction(async parsed =>
         {
-            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var tokenId = parsed.GetValue(id);
             if (!await new TokenStore(db).RevokeAsync(tokenId))
                 throw new CliException($"no active token with id {tokenId}");

@@ -17,7 +17,7 @@ public static class UserCommands
         var command = new Command("list", "List users with role, tier and credit balance.") { config };
         command.SetAction(async parsed =>
         {
-            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var users = await new UserStore(db).ListAsync();
             Table.Write(io.Out, ["ID", "USER", "ROLE", "TIER", "CREDITS", "CREATED"],
                 users.Select(u => new[] { u.Id.ToString(CultureInfo.InvariantCulture), u.Username, u.Role, u.Tier, u.CreditBalance, u.CreatedAt }));
@@ -37,7 +37,7 @@ public static class UserCommands
             var text = parsed.GetValue(amount)!;
             if (!Credits.TryParse(text, out var balance) || balance < 0)
                 throw new CliException($"AMOUNT: '{text}' is not a non-negative number", ExitCodes.Usage);
-            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (_, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var username = parsed.GetValue(name)!;
             if (!await new UserStore(db).SetCreditsAsync(username, balance))
                 throw new CliException($"no user named '{username}'");
@@ -55,7 +55,7 @@ public static class UserCommands
         var command = new Command("set-tier", "Set a user's tier (capacity limits come from [tiers.<TIER>]).") { name, tier, config };
         command.SetAction(async parsed =>
         {
-            var (settings, db) = await CommonOptions.OpenAsync(parsed.GetValue(config));
+            var (settings, db) = await CommonOptions.OpenAsync(parsed.GetValue(config), io);
             var username = parsed.GetValue(name)!;
             var tierName = parsed.GetValue(tier)!;
             if (!settings.Tiers.ContainsKey(tierName))

@@ -14,6 +14,7 @@ using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Infrastructure.Files;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Kms;
@@ -41,6 +42,8 @@ public static class ServerApp
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
         var logger = LoggingSetup.Create(config.Log, options.ConsoleLog);
+        foreach (var warning in PrivateFiles.LooseDatabaseModes(db.Path))
+            logger.ForContext(typeof(PrivateFiles)).Warning("{Warning}", warning);
         builder.Services.AddSerilog(logger, dispose: true);
         // Nothing is encrypted with data protection (no cookies, no antiforgery); an in-memory key ring keeps the
         // service from writing keys to a home directory a systemd DynamicUser does not have.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Net;
 using System.Runtime.InteropServices;
+using System.Runtime.Versioning;
 
 namespace Teehouse.Lite.Tests.Packaging;
 
@@ -113,6 +114,42 @@ public sealed class PublishedBinaryTests : IDisposable
         var help = await ChildProcess.RunAsync(binary, _dir.Path, TestContext.Current.CancellationToken, "--help");
         Assert.Equal(0, help.ExitCode);
         Assert.Contains("serve", help.Out);
+    }
+
+    [Fact(Timeout = 120_000)]
+    [UnsupportedOSPlatform("windows")]
+    public async Task Started_under_umask_022_it_keeps_database_logs_and_backups_private()
+    {
+        var binary = Binary();
+        var port = ChildProcess.FreePort();
+        File.WriteAllText(_dir.File("teehouse.toml"), $"""
+            [server]
+            listen = "127.0.0.1:{port}"
+            """);
+        // The operator's shell umask, not the test runner's: Program must tighten it before any file exists.
+        string[] Umask022(params string[] args) => ["-c", "umask 022; exec \"$0\" \"$@\"", binary, .. args];
+
+        var token = await ChildProcess.RunAsync("sh", _dir.Path, TestContext.Current.CancellationToken, Umask022("token", "create", "--user", "admin"));
+        Assert.Equal(0, token.ExitCode);
+        using (var server = ChildProcess.Start("sh", _dir.Path, Umask022("serve")))
+        {
+            using var http = new HttpClient { BaseAddress = new Uri($"http://127.0.0.1:{port}") };
+            await WaitUntilUpAsync(http, server, TestContext.Current.CancellationToken);
+            Assert.Equal(0, Kill(server.Id, 15)); // exec: the shell's pid is teehouse's
+            await server.WaitForExitAsync(TestContext.Current.CancellationToken);
+        }
+        var backup = await ChildProcess.RunAsync("sh", _dir.Path, TestContext.Current.CancellationToken, Umask022("backup", "copy.db"));
+        Assert.Equal(0, backup.ExitCode);
+        Assert.DoesNotContain("warning", backup.Err);
+
+        const UnixFileMode file = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        const UnixFileMode directory = file | UnixFileMode.UserExecute;
+        Assert.Equal(directory, File.GetUnixFileMode(_dir.File("data")));
+        Assert.Equal(directory, File.GetUnixFileMode(_dir.File("data/logs")));
+        Assert.Equal(file, File.GetUnixFileMode(_dir.File("data/teehouse.db")));
+        Assert.All(Directory.GetFiles(_dir.File("data/logs")), log => Assert.Equal(file, File.GetUnixFileMode(log)));
+        Assert.NotEmpty(Directory.GetFiles(_dir.File("data/logs")));
+        Assert.Equal(file, File.GetUnixFileMode(_dir.File("copy.db")));
     }
 
     private static async Task WaitUntilUpAsync(HttpClient http, Process server, CancellationToken ct)

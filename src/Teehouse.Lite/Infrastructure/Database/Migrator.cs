@@ -2,6 +2,7 @@ using System.Reflection;
 using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Data.Sqlite;
+using Teehouse.Lite.Infrastructure.Files;
 
 namespace Teehouse.Lite.Infrastructure.Database;
 
@@ -21,7 +22,9 @@ public static partial class Migrator
     public static async Task<int> MigrateAsync(Db db, CancellationToken ct = default)
     {
         var directory = Path.GetDirectoryName(db.Path);
-        if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
+        if (!string.IsNullOrEmpty(directory)) PrivateFiles.CreateDirectory(directory);
+        // SQLite would create the file with the umask's mode; its WAL and SHM then copy the database file's mode.
+        PrivateFiles.CreateIfMissing(db.Path);
 
         await using var connection = await db.OpenAsync(ct);
         await connection.ExecuteAsync("""

@@ -1,7 +1,10 @@
 using System.Globalization;
+using System.Text;
 using Serilog;
 using Serilog.Events;
+using Serilog.Sinks.File;
 using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Infrastructure.Files;
 
 namespace Teehouse.Lite.Infrastructure.Logging;
 
@@ -29,9 +32,12 @@ public static class LoggingSetup
             logger.WriteTo.Console(outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture);
         if (config.File.Length > 0)
         {
+            // Serilog would create the directory 0755 under a usual umask; made first, it is ours alone.
+            PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(config.File))!);
             logger.WriteTo.File(config.File, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
                 rollingInterval: RollingInterval.Day, retainedFileCountLimit: config.RetainedFiles,
-                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false);
+                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false,
+                hooks: new PrivateLogFileHooks());
         }
         return logger.CreateLogger();
     }
@@ -45,4 +51,14 @@ public static class LoggingSetup
         "fatal" => LogEventLevel.Fatal,
         _ => LogEventLevel.Information,
     };
+
+    /// <summary>Each file the sink opens (the first and every rolled one) is made 0600 before a line is written.</summary>
+    private sealed class PrivateLogFileHooks : FileLifecycleHooks
+    {
+        public override Stream OnFileOpened(string path, Stream underlyingStream, Encoding encoding)
+        {
+            PrivateFiles.Restrict(path);
+            return underlyingStream;
+        }
+    }
 }
