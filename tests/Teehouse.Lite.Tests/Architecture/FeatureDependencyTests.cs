@@ -33,15 +33,18 @@ public sealed class FeatureDependencyTests
                 .Select(e => Graph.Evidence(e.First, e.Second))));
     }
 
+    // The commands are the other composition root: `teehouse serve` builds the web app from Hosting/.
+    private const string Cli = "Cli";
+
     [Fact]
     public void Nothing_depends_on_the_composition_root()
     {
         var offenders = Graph.References
-            .Where(r => r.To == FeatureGraph.Root || (r.To == Hosting && r.From != FeatureGraph.Root))
+            .Where(r => r.To == FeatureGraph.Root || (r.To == Hosting && r.From is not (FeatureGraph.Root or Cli)))
             .Select(r => $"{r.From} -> {r.To} ({r.File})")
             .ToList();
         Assert.True(offenders.Count == 0,
-            "only Program.cs may use Hosting/, and nothing may use Program.cs:\n  " + string.Join("\n  ", offenders));
+            "only Program.cs and the commands (Cli/: `serve` builds the web app) may use Hosting/, and nothing may use Program.cs:\n  " + string.Join("\n  ", offenders));
     }
 
     [Fact]
