@@ -37,6 +37,19 @@ public static partial class AppComposeBuilder
     }
 
     /// <summary>
+    /// What a deploy that does not say gets, as on the hosted service: the KMS (a disk key that survives restarts, and
+    /// env encryption) and the gateway (a URL) whenever the chosen teepod has them. The official CLI never sends
+    /// kms_enabled or gateway_enabled; with them off it could not encrypt its env at all.
+    /// </summary>
+    public static JsonObject WithHostDefaults(JsonObject requested, bool hasKms, bool hasGateway)
+    {
+        var compose = (JsonObject)requested.DeepClone();
+        if (compose["kms_enabled"] is null) compose["kms_enabled"] = hasKms;
+        if (compose["gateway_enabled"] is null && compose["tproxy_enabled"] is null) compose["gateway_enabled"] = hasGateway;
+        return compose;
+    }
+
+    /// <summary>
     /// A new app's compose gets a random salt (unless the client chose one), as dstack's own tools do: the app id
     /// derives from the compose hash, and two users deploying the same compose must not share an identity, and with it
     /// the keys the KMS derives for it.

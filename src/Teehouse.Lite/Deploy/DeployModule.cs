@@ -40,7 +40,9 @@ public sealed class DeployModule : ICarterModule
             new PlacementRequest(request.NodeId ?? request.TeepodId, request.Region, request.Image, plan.Vcpu, plan.MemoryMb, user.IsAdmin));
         var teepod = placement.Teepod;
 
-        var compose = AppComposeBuilder.WithSalt(AppComposeBuilder.Build(request.ComposeFile!, request.Name!));
+        var compose = AppComposeBuilder.WithSalt(AppComposeBuilder.Build(
+            AppComposeBuilder.WithHostDefaults(request.ComposeFile!, hasKms: teepod.KmsUrl is not null, hasGateway: HasGateway(teepod)),
+            request.Name!));
         var composeText = AppComposeJson.Dump(AppComposeJson.Preprocess(compose));
         var composeHash = AppComposeJson.Hash(composeText);
         var appId = plan.AppId ?? composeHash[..40];
@@ -91,6 +93,10 @@ public sealed class DeployModule : ICarterModule
         var committed = await operations.CommitCreationAsync(provision, user, encryptedEnv, transactionHash: null, ct);
         return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), CvmsJson.Default.CvmVmResponse);
     }
+
+    /// <summary>A teepod whose probe found a gateway (its URL, or at least the domain it routes apps under).</summary>
+    private static bool HasGateway(TeepodRecord teepod) =>
+        !string.IsNullOrEmpty(teepod.TproxyUrl) || !string.IsNullOrEmpty(teepod.TproxyBaseDomain);
 
     private static string LookupKey(long userId, string appId, string composeHash) => $"{userId}:{appId}:{composeHash}";
 

@@ -143,6 +143,34 @@ public sealed class DeployTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task A_deploy_that_does_not_say_gets_the_teepods_kms_and_gateway_as_the_cli_expects()
+    {
+        // Exactly the phala CLI's provision body: it never sends kms_enabled or gateway_enabled.
+        var cliBody = $$"""
+            {"name": "cli-app", "compose_file": {"allowed_envs": ["SECRET"], "docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}",
+             "name": "", "public_logs": true, "public_sysinfo": true}, "listed": false, "kms": "PHALA", "instance_type": "tdx.small"}
+            """;
+        var response = await _user.PostAsync("/api/v1/cvms/provision", Json.Body(cliBody), TestContext.Current.CancellationToken);
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var p = await Json.ReadAsync(response);
+        Assert.Matches("^[0-9a-f]{64}$", p.GetProperty("app_env_encrypt_pubkey").GetString()!);
+        var vm = await Json.ReadAsync(await CommitAsync(p));
+        var simVm = _sim.State.GetVm(vm.GetProperty("vm_uuid").GetString()!)!;
+        using var compose = JsonDocument.Parse(simVm.ComposeFile);
+        Assert.True(compose.RootElement.GetProperty("kms_enabled").GetBoolean());
+        Assert.True(compose.RootElement.GetProperty("gateway_enabled").GetBoolean());
+        Assert.True(_sim.State.TryDecryptEnv(simVm.AppId, simVm.EncryptedEnv, out _));
+
+        // Said explicitly, it is kept: no KMS, no env key.
+        await new UserStore(_app.Db).SetTierAsync("dana", "PRO");
+        var explicitOff = await _user.PostAsync("/api/v1/cvms/provision",
+            Json.Body(cliBody.Replace("\"name\": \"\",", "\"name\": \"\", \"kms_enabled\": false, \"gateway_enabled\": false,")), TestContext.Current.CancellationToken);
+        Assert.True(explicitOff.StatusCode == HttpStatusCode.OK, await explicitOff.Content.ReadAsStringAsync(TestContext.Current.CancellationToken));
+        var plain = await Json.ReadAsync(explicitOff);
+        Assert.Equal(JsonValueKind.Null, plain.GetProperty("app_env_encrypt_pubkey").ValueKind);
+    }
+
+    [Fact]
     public async Task Unknown_and_expired_provisions_cannot_be_committed()
     {
         var unknown = await _user.PostAsync("/api/v1/cvms", Json.Body($$"""{"app_id": "{{new string('a', 40)}}", "compose_hash": "{{new string('b', 64)}}"}"""), TestContext.Current.CancellationToken);
