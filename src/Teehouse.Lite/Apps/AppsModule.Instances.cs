@@ -4,7 +4,6 @@ using System.Text.RegularExpressions;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
@@ -25,7 +24,7 @@ public sealed partial class AppsModule
     private static async Task<IResult> CreateInstance(
         string appId, CreateAppInstanceRequest? body, HttpRequest http, CurrentUser current, CvmStore cvms,
         TeepodStore teepods, Quota quota, PendingStore pending, CvmOperations operations, DstackClientFactory clients,
-        TeehouseConfig config, ILogger<AppsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, ILogger<AppsModule> logger, CancellationToken ct)
     {
         body ??= new CreateAppInstanceRequest(null, null, null, null, null, null, null, null);
         var v = new Validator();
@@ -107,7 +106,7 @@ public sealed partial class AppsModule
 
         if (commitToken is not null)
         {
-            var kmsList = config.Kms.Select(KmsInfo.From).ToList();
+            var kmsList = await kmsCatalog.ListAsync();
             var kms = HostedCvmMapper.PickKms(config0.KmsUrls, kmsList)
                       ?? kmsList.FirstOrDefault(k => placement.Teepod.KmsUrl is { } url && TeepodProbe.SameUrl(k.Url, url))
                       ?? kmsList.FirstOrDefault();

@@ -42,6 +42,7 @@ public sealed class CvmRow
     public string? TeepodRegion { get; set; }
     public string? TeepodStatus { get; set; }
     public string? TeepodVersion { get; set; }
+    public string? TeepodKmsUrl { get; set; }
     public string? GatewayBaseDomain { get; set; }
     public long? GatewayPort { get; set; }
     public long? GatewayAgentPort { get; set; }

@@ -3,10 +3,8 @@ using System.Text.Json;
 using Carter;
 using Microsoft.AspNetCore.Mvc;
 using Teehouse.Lite.Auth;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
-using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
@@ -71,7 +69,7 @@ public sealed class CvmsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> Get(
         string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
-        TeehouseConfig config, ILogger<CvmsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, ILogger<CvmsModule> logger, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
         VmInfo? live = null;
@@ -88,7 +86,7 @@ public sealed class CvmsModule : ICarterModule
                 logger.LogDebug("CVM {Id}: teepod {Teepod} did not answer GetInfo: {Detail}", row.Id, row.TeepodId, e.FullDetail);
             }
         }
-        var kmsList = config.Kms.Select(KmsInfo.From).ToList();
+        var kmsList = await kmsCatalog.ListAsync();
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList), CvmsJson.Default.CvmDetailV20251028)
             : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList), CvmsJson.Default.CvmInfoDetailV20260121);

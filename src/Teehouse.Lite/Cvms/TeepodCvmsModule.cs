@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Carter;
 using Teehouse.Lite.Auth;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Shared;
@@ -25,11 +24,11 @@ public sealed class TeepodCvmsModule : ICarterModule
     /// </summary>
     private static async Task ListHosted(
         long teepodId, HttpContext http, TeepodStore teepods, CvmStore cvms, DstackClientFactory clients,
-        TeehouseConfig config, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
     {
         var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
         var records = await cvms.ForTeepodAsync(teepod.Id);
-        var kmsList = config.Kms.Select(KmsInfo.From).ToList();
+        var kmsList = await kmsCatalog.ListAsync();
         var vmm = clients.VmmFor(teepod);
 
         await using var vms = vmm.ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct).GetAsyncEnumerator(ct);

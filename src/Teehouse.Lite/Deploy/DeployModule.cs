@@ -2,7 +2,6 @@ using System.Globalization;
 using Carter;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
@@ -27,9 +26,10 @@ public sealed class DeployModule : ICarterModule
 
     private static async Task<IResult> Provision(
         ProvisionCvmRequest request, CurrentUser current, TeepodStore teepods, PendingStore pending, CvmStore cvms, Quota quota,
-        Infrastructure.Dstack.DstackClientFactory clients, TeehouseConfig config, CancellationToken ct)
+        KmsCatalog kmsCatalog, Infrastructure.Dstack.DstackClientFactory clients, CancellationToken ct)
     {
-        var plan = DeployValidation.Validate(request, config);
+        var kmsList = await kmsCatalog.ListAsync();
+        var plan = DeployValidation.Validate(request, kmsList);
         var user = current.User!;
         // The app id is the app's identity (its KMS keys, its gateway routes): nobody deploys under another's.
         if (plan.AppId is { } wanted && !user.IsAdmin && await cvms.OwnershipAsync(wanted, user.Id) == AppOwnership.Foreign)
@@ -47,7 +47,7 @@ public sealed class DeployModule : ICarterModule
         var composeHash = AppComposeJson.Hash(composeText);
         var appId = plan.AppId ?? composeHash[..40];
         var kmsEnabled = System.Text.Json.Nodes.JsonNode.Parse(composeText)?["kms_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
-        var kms = KmsFor(config, request.KmsId, teepod);
+        var kms = KmsFor(kmsList, request.KmsId, teepod);
 
         // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with.
         var pubkey = kmsEnabled
@@ -100,9 +100,8 @@ public sealed class DeployModule : ICarterModule
 
     private static string LookupKey(long userId, string appId, string composeHash) => $"{userId}:{appId}:{composeHash}";
 
-    private static KmsInfo? KmsFor(TeehouseConfig config, string? kmsId, TeepodRecord teepod)
+    private static KmsInfo? KmsFor(List<KmsInfo> all, string? kmsId, TeepodRecord teepod)
     {
-        var all = config.Kms.Select(KmsInfo.From).ToList();
         if (kmsId is not null) return all.FirstOrDefault(k => k.Id == kmsId || k.Slug == kmsId);
         return all.FirstOrDefault(k => teepod.KmsUrl is not null && TeepodProbe.SameUrl(k.Url, teepod.KmsUrl)) ?? all.FirstOrDefault();
     }

@@ -1,5 +1,4 @@
 using System.Text.RegularExpressions;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Shared;
@@ -13,7 +12,7 @@ public static partial class DeployValidation
 {
     public const string NameRule = "Name must be 5-63 characters, start with letter, and contain only letters/numbers/hyphens";
 
-    public static DeployPlan Validate(ProvisionCvmRequest r, TeehouseConfig config)
+    public static DeployPlan Validate(ProvisionCvmRequest r, IReadOnlyList<KmsInfo> kmsList)
     {
         var v = new Validator();
         v.Require(r.Name is not null, "name", "Field required", "missing");
@@ -30,7 +29,7 @@ public static partial class DeployValidation
         string? appId = null;
         if (r.AppId is not null) v.Require(AppIds.TryNormalize(r.AppId, out appId), "app_id", "app_id must be 20 bytes: 40 hex characters, optionally 0x-prefixed");
         if (r.KmsId is not null)
-            v.Require(config.Kms.Any(k => k.Id == r.KmsId || k.Slug == r.KmsId), "kms_id", $"Unknown KMS '{r.KmsId}'");
+            v.Require(kmsList.Any(k => k.Id == r.KmsId || k.Slug == r.KmsId), "kms_id", $"Unknown KMS '{r.KmsId}'");
         v.Require(r.Kms is null or "PHALA", "kms", "Only the PHALA (off-chain) KMS is supported by Teehouse Lite");
         v.ThrowIfInvalid();
 

@@ -1,6 +1,5 @@
 using System.Globalization;
 using Carter;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Shared;
@@ -23,7 +22,7 @@ public sealed class KmsModule : ICarterModule
     }
 
     /// <summary><c>?page=&amp;page_size=&amp;is_onchain=</c>; on-chain = has a chain id. Bad values are a 422 naming each.</summary>
-    private static IResult List(HttpRequest request, TeehouseConfig config)
+    private static async Task<IResult> List(HttpRequest request, KmsCatalog catalog)
     {
         var v = new Validator("query");
         var page = ParseInt(request, "page", 1, min: 1, max: null, v);
@@ -31,26 +30,26 @@ public sealed class KmsModule : ICarterModule
         var onChain = ParseBool(request, "is_onchain", v);
         v.ThrowIfInvalid();
 
-        var all = KmsDirectory.List(config, onChain);
+        var all = (await catalog.ListAsync()).Where(k => onChain is null || (k.ChainId is not null) == onChain).ToList();
         var size = (int)pageSize;
         var pages = (all.Count + size - 1) / size;
         var items = page > pages ? [] : all.Skip((int)(page - 1) * size).Take(size).ToList();
         return TypedResults.Json(new KmsListResponse(items, all.Count, page, size, pages), KmsJson.Default.KmsListResponse);
     }
 
-    private static IResult Get(string kms, TeehouseConfig config)
+    private static async Task<IResult> Get(string kms, KmsCatalog catalog)
     {
-        var entry = KmsDirectory.Find(config, kms) ?? throw NotFound(kms);
+        var entry = await catalog.FindAsync(kms) ?? throw NotFound(kms);
         return TypedResults.Json(KmsInfo.From(entry), SharedJson.Default.KmsInfo);
     }
 
     private static async Task<IResult> GetPubkey(
-        string kms, string appId, TeehouseConfig config, DstackClientFactory clients, TeepodStore teepods,
+        string kms, string appId, KmsCatalog catalog, DstackClientFactory clients, TeepodStore teepods,
         ILogger<KmsModule> logger, CancellationToken ct)
     {
         if (!AppIds.TryNormalize(appId, out var normalized))
             throw ValidationException.For("path", "app_id", "App ID must be 40 hex characters, optionally prefixed with 0x");
-        var entry = KmsDirectory.Find(config, kms) ?? throw NotFound(kms);
+        var entry = await catalog.FindAsync(kms) ?? throw NotFound(kms);
         var key = await EnvEncryptKeys.GetAsync(entry, normalized, clients, teepods, logger, ct);
         return TypedResults.Json(key, KmsJson.Default.EnvEncryptPubkeyResponse);
     }

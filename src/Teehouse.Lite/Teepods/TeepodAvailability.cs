@@ -13,12 +13,12 @@ namespace Teehouse.Lite.Teepods;
 /// </summary>
 public static class TeepodAvailability
 {
-    public static async Task<IResult> Get(CurrentUser current, TeepodStore store, TeehouseConfig config)
+    public static async Task<IResult> Get(CurrentUser current, TeepodStore store, KmsCatalog kmsCatalog, TeehouseConfig config)
     {
         var user = current.User!;
         var tierName = config.Tiers.ContainsKey(user.Tier) ? user.Tier : "FREE";
         var tier = config.Tiers[tierName];
-        var kmsList = config.Kms.Select(KmsInfo.From).ToList();
+        var kmsList = await kmsCatalog.ListAsync();
 
         var nodes = new List<TeepodNode>();
         var hasCredit = Credits.ParseStored(user.CreditBalance) + Credits.ParseStored(user.GrantedBalance) > 0;

@@ -3,11 +3,11 @@ using System.Text.Json;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Shared;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -45,7 +45,7 @@ public sealed partial class CvmUpgradesModule
 
     private static async Task<IResult> Patch(
         string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
-        PendingStore pending, CvmOperations operations, TeehouseConfig config, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+        PendingStore pending, CvmOperations operations, KmsCatalog kmsCatalog, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
     {
         var fields = request.ContentLength == 0 ? [] : await ReadObjectAsync(request, ct);
         var confirmHash = request.Headers["X-Compose-Hash"].ToString();
@@ -81,7 +81,8 @@ public sealed partial class CvmUpgradesModule
             _ = await pending.SaveAsync(UpdateOperation(PendingKind.Patch, row, user, composeHash,
                     new UpdatePlan(composeText ?? currentText, plan.EncryptedEnv, plan.UserConfig), token, DateTime.UtcNow), renewDone: true)
                 ?? throw ApiException.Conflict($"An update to compose {composeHash} of CVM {row.HashedId} is being applied right now");
-            var kms = KmsOf(config, vm, compose) ?? config.Kms.Select(KmsInfo.From).FirstOrDefault();
+            var kmsList = await kmsCatalog.ListAsync();
+            var kms = KmsOf(kmsList, vm, compose) ?? kmsList.FirstOrDefault(k => row.TeepodKmsUrl is { } url && TeepodProbe.SameUrl(k.Url, url)) ?? kmsList.FirstOrDefault();
             var commitUrl = $"{request.Scheme}://{request.Host}{request.PathBase}/api/v1/cvms/{cvmId}/commit-update";
             logger.LogInformation("CVM {Id} ({Name}): update to compose {Hash} prepared, awaiting its commit", row.Id, row.Name, composeHash);
             return PatchPrecondition(composeHash, row.AppId, kms, token, commitUrl);

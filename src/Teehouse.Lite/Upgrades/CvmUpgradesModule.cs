@@ -5,12 +5,12 @@ using Carter;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
-using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Shared;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -42,7 +42,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
 
     private static async Task<IResult> Provision(
         string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
-        PendingStore pending, TeehouseConfig config, CancellationToken ct)
+        PendingStore pending, KmsCatalog kmsCatalog, CancellationToken ct)
     {
         var fields = await ReadObjectAsync(request, ct);
         if (fields.TryGetPropertyValue("update_env_vars", out var flag))
@@ -74,7 +74,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         var saved = await pending.SaveAsync(UpdateOperation(PendingKind.ComposeUpdate, row, user, hash, new UpdatePlan(text, null, null), null, now), renewDone: true)
             ?? throw ApiException.Conflict($"The compose update {hash} of CVM {row.HashedId} is being applied right now");
         return TypedResults.Json(
-            new ComposeUpdateProvisionResponse(row.AppId, DeviceId: null, hash, KmsOf(config, vm, merged), ComposeHashRegistered: true, saved.ExpiresAt),
+            new ComposeUpdateProvisionResponse(row.AppId, DeviceId: null, hash, KmsOf(await kmsCatalog.ListAsync(), vm, merged), ComposeHashRegistered: true, saved.ExpiresAt),
             UpgradesJson.Default.ComposeUpdateProvisionResponse);
     }
 
@@ -114,7 +114,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
 
     private static async Task<IResult> UpdateEnvs(
         string cvmId, UpdateCvmEnvsRequest body, CurrentUser user, CvmStore queries, CvmPower power,
-        DstackClientFactory clients, CvmOperations operations, TeehouseConfig config, ILogger<CvmUpgradesModule> logger,
+        DstackClientFactory clients, CvmOperations operations, KmsCatalog kmsCatalog, ILogger<CvmUpgradesModule> logger,
         CancellationToken ct)
     {
         var v = new Validator();
@@ -141,7 +141,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
             var next = (JsonObject)current.DeepClone();
             next["allowed_envs"] = new JsonArray([.. keys!.Select(k => (JsonNode)JsonValue.Create(k))]);
             (composeText, composeHash) = Canonical(next, row.Name);
-            var kms = KmsOf(config, vm, next);
+            var kms = KmsOf(await kmsCatalog.ListAsync(), vm, next);
             if (givenHash is null && kms?.ChainId is not null)
                 return EnvKeysPrecondition(composeHash, row.AppId, kms);
             if (givenHash is not null && givenHash != composeHash)
@@ -247,10 +247,10 @@ public sealed partial class CvmUpgradesModule : ICarterModule
     }
 
     /// <summary>The KMS the CVM's guest uses (the one of its vmm's kms_urls we know), when its compose enables a KMS.</summary>
-    private static KmsInfo? KmsOf(TeehouseConfig config, VmInfo vm, JsonObject compose)
+    private static KmsInfo? KmsOf(IReadOnlyList<KmsInfo> kmsList, VmInfo vm, JsonObject compose)
     {
         if (compose["kms_enabled"]?.GetValueKind() != JsonValueKind.True || vm.Configuration is not { } c) return null;
-        return HostedCvmMapper.PickKms(c.KmsUrls, [.. config.Kms.Select(KmsInfo.From)]);
+        return HostedCvmMapper.PickKms(c.KmsUrls, kmsList);
     }
 
     private static async Task<JsonObject> ReadObjectAsync(HttpRequest request, CancellationToken ct)
