@@ -37,7 +37,9 @@ public static class CvmMapper
                 row.TeepodVersion),
             Os = new CvmOs(facts.Image, facts.ImageVersion, facts.Image is null ? null : IsDevImage(row, facts.Image), null),
             KmsType = kms is null ? null : KmsType(kms.ChainId),
-            KmsInfo = kms is null ? null : new CvmKmsInfoV20260121(kms.ChainId, kms.KmsContractAddress, null, null, null, null),
+            KmsInfo = kms is null && !KmsOn(facts, row)
+                ? null
+                : new CvmKmsInfoV20260121(kms?.ChainId, kms?.KmsContractAddress, null, null, null, EnvKey(facts, row)),
             Status = facts.Status,
             Progress = Progress(row),
             ComposeHash = facts.ComposeHash,
@@ -114,7 +116,7 @@ public static class CvmMapper
             facts.MemoryMb ?? 0,
             facts.DiskGb ?? 0,
             facts.Image,
-            EncryptedEnvPubkey: null,
+            EncryptedEnvPubkey: EnvKey(facts, row),
             row.Listed,
             ProjectId: null,
             ProjectType: null,
@@ -159,7 +161,7 @@ public static class CvmMapper
             facts.Compose?.DockerComposeFile,
             facts.Compose?.Features,
             row.CreatedAt,
-            EncryptedEnvPubkey: null,
+            EncryptedEnvPubkey: EnvKey(facts, row),
             row.InProgress,
             Progress(row));
     }
@@ -270,4 +272,10 @@ public static class CvmMapper
                 config is null ? null : AppComposeParser.Parse(config.ComposeFile));
         }
     }
+
+    /// <summary>Whether the CVM uses a KMS: what its live compose says, else what the last sync saw.</summary>
+    private static bool KmsOn(Facts facts, CvmRow row) => facts.Compose?.KmsEnabled ?? row.KmsEnabled ?? false;
+
+    /// <summary>The app's env-encryption key, as remembered (never a KMS call per row), for a CVM that uses the KMS.</summary>
+    private static string? EnvKey(Facts facts, CvmRow row) => KmsOn(facts, row) ? row.EnvPubkey : null;
 }

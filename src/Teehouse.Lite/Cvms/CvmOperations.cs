@@ -155,7 +155,8 @@ public sealed partial class CvmOperations(
             var now = Clock.NowText();
             var id = await CvmStore.InsertCreatedAsync(c, tx,
                 new CreatedCvm(op.TeepodId ?? 0, vmId, op.AppId, plan.Name, plan.Image, op.Vcpu, op.Memory, op.DiskSize,
-                    op.ComposeHash, op.UserId, plan.Listed), info, now);
+                    op.ComposeHash, op.UserId, plan.Listed, AppComposeParser.Parse(plan.ComposeFile)?.KmsEnabled), info, now);
+            if (plan.EnvPubkey is { Length: > 0 } key) await CvmStore.SetEnvPubkeyAsync(c, tx, op.AppId, key);
             await PendingStore.CompleteAsync(c, tx, op.Id, id, now);
             return id;
         }, CancellationToken.None);

@@ -7,7 +7,8 @@ namespace Teehouse.Lite.Cvms;
 /// App id, teepod, compose hash and resources live in the pending row itself.
 /// </summary>
 public sealed record CreationPlan(
-    string Name, string Image, string ComposeFile, bool Listed, string? EncryptedEnv, string? InstanceType, string? KmsId);
+    string Name, string Image, string ComposeFile, bool Listed, string? EncryptedEnv, string? InstanceType, string? KmsId,
+    string? EnvPubkey = null);
 
 /// <summary>The plan of a prepared change to a CVM (compose update, prepared PATCH): the bytes to write.</summary>
 public sealed record UpdatePlan(string? ComposeFile, string? EncryptedEnv, string? UserConfig);

@@ -23,6 +23,8 @@ public sealed class CvmRow
     public long? Memory { get; set; }
     public long? DiskSize { get; set; }
     public string? ComposeHash { get; set; }
+    public bool? KmsEnabled { get; set; }
+    public string? EnvPubkey { get; set; }
     public long? UserId { get; set; }
     public string? Username { get; set; }
     public bool Listed { get; set; }

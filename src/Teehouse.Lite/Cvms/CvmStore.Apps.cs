@@ -45,6 +45,17 @@ public sealed partial class CvmStore
     // -1 for an app nobody owns, so "no row" (null) and "no owner" stay apart in one scalar.
     private const string OwnerSql = "SELECT COALESCE(user_id, -1) FROM apps WHERE app_id = @appId";
 
+    /// <summary>Remembers the app's env-encryption key (the first one seen stays: the KMS derives it from the app id).</summary>
+    internal static Task SetEnvPubkeyAsync(SqliteConnection c, SqliteTransaction? tx, string appId, string publicKey) =>
+        c.ExecuteAsync("UPDATE apps SET env_pubkey = @publicKey WHERE app_id = @appId AND env_pubkey IS NULL",
+            new { appId, publicKey }, tx);
+
+    public async Task RememberEnvPubkeyAsync(string appId, string publicKey)
+    {
+        await using var c = await db.OpenAsync();
+        await SetEnvPubkeyAsync(c, null, appId, publicKey);
+    }
+
     private static AppOwnership Ownership(long? owner, long userId) =>
         owner is null ? AppOwnership.Unknown : owner == userId ? AppOwnership.Own : AppOwnership.Foreign;
 }

@@ -9,23 +9,23 @@ namespace Teehouse.Lite.Cvms;
 /// <summary>What the API asked the vmm to create, for <see cref="CvmStore.InsertCreatedAsync"/>.</summary>
 public sealed record CreatedCvm(
     long TeepodId, string VmUuid, string AppId, string Name, string Image, long Vcpu, long Memory, long DiskSize,
-    string ComposeHash, long UserId, bool Listed);
+    string ComposeHash, long UserId, bool Listed, bool? KmsEnabled);
 
 public sealed partial class CvmStore
 {
     /// <summary>Inserts a newly seen VM; a row another import inserted meanwhile wins (the next sync updates it).</summary>
     internal static Task InsertObservedAsync(SqliteConnection c, SqliteTransaction tx, CvmRow r) => c.ExecuteAsync("""
         INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version, vcpu,
-            memory, disk_size, compose_hash, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
+            memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
         VALUES (@TeepodId, @VmUuid, @AppId, @InstanceId, @Name, @Status, @Uptime, @Image, @ImageVersion, @Vcpu,
-            @Memory, @DiskSize, @ComposeHash, @UserId, @Listed, @InProgress, @CreatedAt, @UpdatedAt, @LastSyncedAt)
+            @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, @InProgress, @CreatedAt, @UpdatedAt, @LastSyncedAt)
         ON CONFLICT (teepod_id, vm_uuid) DO NOTHING
         """, r, tx);
 
     internal static Task UpdateObservedAsync(SqliteConnection c, SqliteTransaction tx, CvmRow r) => c.ExecuteAsync("""
         UPDATE cvms SET app_id = @AppId, instance_id = @InstanceId, name = @Name, status = @Status, uptime = @Uptime,
             image = @Image, image_version = @ImageVersion, vcpu = @Vcpu, memory = @Memory, disk_size = @DiskSize,
-            compose_hash = @ComposeHash, user_id = @UserId, listed = @Listed, updated_at = @UpdatedAt,
+            compose_hash = @ComposeHash, kms_enabled = @KmsEnabled, user_id = @UserId, listed = @Listed, updated_at = @UpdatedAt,
             last_synced_at = @LastSyncedAt, gone_at = @GoneAt
         WHERE id = @Id
         """, r, tx);
@@ -37,9 +37,10 @@ public sealed partial class CvmStore
     internal static Task<long> InsertCreatedAsync(SqliteConnection c, SqliteTransaction tx, CreatedCvm cvm, VmInfo? info, string now) =>
         c.ExecuteScalarAsync<long>("""
             INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version,
-                vcpu, memory, disk_size, compose_hash, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
+                vcpu, memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at,
+                last_synced_at)
             VALUES (@TeepodId, @VmUuid, @AppId, @instanceId, @Name, @status, @uptime, @Image, @imageVersion, @Vcpu,
-                @Memory, @DiskSize, @ComposeHash, @UserId, @Listed, 0, @now, @now, @now)
+                @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, 0, @now, @now, @now)
             ON CONFLICT (teepod_id, vm_uuid) DO UPDATE SET user_id = COALESCE(cvms.user_id, excluded.user_id),
                 listed = excluded.listed, updated_at = excluded.updated_at
             RETURNING id
@@ -47,7 +48,7 @@ public sealed partial class CvmStore
         {
             cvm.TeepodId, cvm.VmUuid, cvm.AppId, instanceId = string.IsNullOrEmpty(info?.InstanceId) ? null : info.InstanceId,
             cvm.Name, status = info?.Status ?? "running", uptime = info?.Uptime, cvm.Image, imageVersion = info?.ImageVersion,
-            cvm.Vcpu, cvm.Memory, cvm.DiskSize, cvm.ComposeHash, cvm.UserId, cvm.Listed, now,
+            cvm.Vcpu, cvm.Memory, cvm.DiskSize, cvm.ComposeHash, cvm.KmsEnabled, cvm.UserId, cvm.Listed, now,
         }, tx);
 
     /// <summary>

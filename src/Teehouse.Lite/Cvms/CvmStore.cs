@@ -11,7 +11,7 @@ public sealed partial class CvmStore(Db db)
 {
     private const string Select = """
         SELECT c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.app_id, c.instance_id, c.name, c.status, c.uptime, c.image,
-            c.image_version, c.vcpu, c.memory, c.disk_size, c.compose_hash, c.user_id, u.username, c.listed, c.in_progress,
+            c.image_version, c.vcpu, c.memory, c.disk_size, c.compose_hash, c.kms_enabled, a.env_pubkey, c.user_id, u.username, c.listed, c.in_progress,
             c.created_at, c.updated_at, c.last_synced_at, c.gone_at, c.progress_operation, c.progress_target,
             c.progress_started_at, c.progress_correlation_id,
             t.name AS teepod_name, t.endpoint AS teepod_endpoint, t.auth_token AS teepod_auth_token,
@@ -21,6 +21,7 @@ public sealed partial class CvmStore(Db db)
         FROM cvms c
         JOIN teepods t ON t.id = c.teepod_id
         LEFT JOIN users u ON u.id = c.user_id
+        LEFT JOIN apps a ON a.app_id = c.app_id
         """;
 
     // user_id and teepod_id filters are "NULL = no filter", so one statement serves users, admins and every filter.

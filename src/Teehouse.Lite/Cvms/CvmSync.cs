@@ -100,6 +100,7 @@ public sealed class CvmSyncSession
     private CvmRow Observe(VmInfo vm, CvmRow row, string now)
     {
         var config = vm.Configuration;
+        var hash = config is null ? row.ComposeHash : AppComposeParser.ComposeHash(config.ComposeFile);
         return new CvmRow
         {
             Id = row.Id,
@@ -115,7 +116,11 @@ public sealed class CvmSyncSession
             Vcpu = config?.Vcpu ?? row.Vcpu,
             Memory = config?.Memory ?? row.Memory,
             DiskSize = config?.DiskSize ?? row.DiskSize,
-            ComposeHash = config is null ? row.ComposeHash : AppComposeParser.ComposeHash(config.ComposeFile),
+            ComposeHash = hash,
+            // Parsed only when the compose changed (or was never looked at): pings see every VM every round.
+            KmsEnabled = hash == row.ComposeHash && row.KmsEnabled is not null
+                ? row.KmsEnabled
+                : config is null ? row.KmsEnabled : AppComposeParser.Parse(config.ComposeFile)?.KmsEnabled ?? false,
             UserId = row.UserId ?? _options.OwnerId,
             Username = row.Username,
             Listed = row.Listed || _options.MarkListed,
@@ -129,6 +134,6 @@ public sealed class CvmSyncSession
 
     // What makes a row "updated" in a summary; uptime ticks on every look and is written without counting.
     private static string Material(CvmRow r) => string.Join('\u001f',
-        r.AppId, r.InstanceId, r.Name, r.Status, r.Image, r.ImageVersion, r.Vcpu, r.Memory, r.DiskSize, r.ComposeHash,
+        r.AppId, r.InstanceId, r.Name, r.Status, r.Image, r.ImageVersion, r.Vcpu, r.Memory, r.DiskSize, r.ComposeHash, r.KmsEnabled,
         r.UserId, r.Listed, r.GoneAt);
 }

@@ -77,9 +77,16 @@ public sealed class CvmsModule : ICarterModule
         {
             try
             {
-                live = await clients.VmmOf(row).GetInfoAsync(row.VmUuid, ct);
+                var vmm = clients.VmmOf(row);
+                live = await vmm.GetInfoAsync(row.VmUuid, ct);
                 if (live is null) throw await power.GoneAsync(row);
                 await queries.ObserveAsync(row.Id, live);
+                // An imported KMS app's key is learnt once, here, where one CVM is read: lists only ever read it back.
+                if (row.EnvPubkey is null && AppComposeParser.Parse(live.Configuration?.ComposeFile)?.KmsEnabled == true)
+                {
+                    row.EnvPubkey = (await vmm.GetAppEnvEncryptPubKeyAsync(row.AppId, ct)).PublicKey;
+                    await queries.RememberEnvPubkeyAsync(row.AppId, row.EnvPubkey);
+                }
             }
             catch (DstackException e)
             {

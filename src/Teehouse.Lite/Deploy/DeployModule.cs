@@ -64,7 +64,7 @@ public sealed class DeployModule : ICarterModule
             TeepodId = teepod.Id,
             ComposeHash = composeHash,
             Payload = CvmOperations.SerializePlan(new CreationPlan(
-                request.Name!, placement.Image, composeText, request.Listed ?? false, null, plan.InstanceType, kms?.Id)),
+                request.Name!, placement.Image, composeText, request.Listed ?? false, null, plan.InstanceType, kms?.Id, pubkey)),
             Vcpu = plan.Vcpu,
             Memory = plan.MemoryMb,
             DiskSize = plan.DiskGb,

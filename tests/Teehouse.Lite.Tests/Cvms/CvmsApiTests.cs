@@ -304,7 +304,10 @@ public sealed class CvmsApiTests : IAsyncLifetime
         Assert.Equal(row.VmUuid, legacy.GetProperty("vm_uuid").GetString());
         foreach (var key in new[] { "vcpu", "memory", "disk_size" }) Assert.Equal(JsonValueKind.Number, legacy.GetProperty(key).ValueKind);
         Assert.Equal("dstack-0.5.5", legacy.GetProperty("base_image").GetString());
-        Assert.Equal(JsonValueKind.Null, legacy.GetProperty("encrypted_env_pubkey").ValueKind);
+        // A KMS CVM: the key its env is encrypted to (what `phala envs update` needs), learnt on the first detail read.
+        using var factory = new Teehouse.Lite.Infrastructure.Dstack.DstackClientFactory(TimeSpan.FromSeconds(5));
+        var expected = await factory.Kms(_sim.KmsUrl.ToString()).GetAppEnvEncryptPubKeyAsync(_sharedAppId, TestContext.Current.CancellationToken);
+        Assert.Equal(expected.PublicKey, legacy.GetProperty("encrypted_env_pubkey").GetString());
         Assert.Equal("local-kms", legacy.GetProperty("kms_info").GetProperty("id").GetString());
         Assert.Equal(JsonValueKind.Array, legacy.GetProperty("public_urls").ValueKind);
 
