@@ -296,6 +296,8 @@ check "phala cvms delete app-0004 --force (DELETE /cvms/{name}: empty 204)" 0 ""
   with_key "$owner_key" phala cvms delete app-0004 --force
 check "phala cvms get app-0003 as another user exits non-zero (404)" nonzero "" \
   with_key "$user_key" phala cvms get app-0003
+# The everyday flows of issue 10, each in its own file.
+. "$here/cli_deploy.sh"
 check "phala status with a bad key exits non-zero" nonzero "" \
   with_key "$bad_key" phala status
 check "phala status --json with a bad key exits non-zero" nonzero "" \
