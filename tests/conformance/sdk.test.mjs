@@ -508,7 +508,9 @@ describe("CVMs: getCvmInfo by every id form", { skip: noOwner }, () => {
     assert.equal(info.vm_uuid, cvm.vm_uuid);
     assert.equal(info.app_id, cvm.app_id);
     assert.equal(typeof info.teepod_id, "number");
-    assert.equal(info.encrypted_env_pubkey, null);
+    // A KMS CVM: the key its env is encrypted to, the same one the KMS hands out for the app (what `envs update` needs).
+    const key = await owner.getAppEnvEncryptPubKey({ kms: KMS_ID, app_id: cvm.app_id });
+    assert.equal(info.encrypted_env_pubkey, key.public_key);
   });
 
   it("a truncated app-compose shows as its text", async () => {
