@@ -76,12 +76,13 @@ public sealed partial class AppsModule : ICarterModule
     }
 
     /// <summary>A bare array in the <c>X-Phala-Version</c> shape of the CVM list's items.</summary>
-    private static async Task<IResult> Cvms(string appId, HttpRequest request, CurrentUser user, CvmStore queries)
+    private static async Task<IResult> Cvms(string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var (_, rows) = await AppAsync(appId, user, queries);
+        var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(rows.Select(CvmMapper.ToV20251028).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
-            : TypedResults.Json(rows.Select(r => CvmMapper.ToV20260121(r)).ToList(), CvmsJson.Default.ListCvmInfoV20260121);
+            ? TypedResults.Json(rows.Select(r => CvmMapper.ToV20251028(r, logs)).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
+            : TypedResults.Json(rows.Select(r => CvmMapper.ToV20260121(r, logs: logs)).ToList(), CvmsJson.Default.ListCvmInfoV20260121);
     }
 
     private static AppV20260121 ToApp(string appId, List<CvmRow> rows)
