@@ -58,11 +58,36 @@ public sealed class CvmLogsTests : IAsyncLifetime
         await _sim.DisposeAsync();
     }
 
-    private Task<CliResult> ImportAsync(long teepodId, string owner)
+    private Task<CliResult> ImportAsync(long teepodId, string owner) =>
+        CliRunner.RunAsync("import", "--teepod", teepodId.ToString(), "--owner", owner, "--config", CliConfig());
+
+    private string CliConfig()
     {
         var config = _app.Dir.File("cli.toml");
         File.WriteAllText(config, $"[database]\npath = \"{_app.Config.Database.Path}\"\n[log]\nfile = \"\"\n[vmm]\nrequest_timeout_ms = 2000\n");
-        return CliRunner.RunAsync("import", "--teepod", teepodId.ToString(), "--owner", owner, "--config", config);
+        return config;
+    }
+
+    [Fact]
+    public async Task The_logs_command_prints_a_cvms_log_from_its_vmm()
+    {
+        var serial = await CliRunner.RunAsync("logs", _aliceCvm, "--lines", "3", "--config", CliConfig());
+        Assert.Equal(ExitCodes.Ok, serial.ExitCode);
+        Assert.Equal(3, serial.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length);
+
+        var stdout = await CliRunner.RunAsync("logs", "bob-vm", "--ch", "stdout", "--config", CliConfig());
+        Assert.Equal(ExitCodes.Ok, stdout.ExitCode);
+        Assert.Contains("Starting VM", stdout.Out);
+
+        Assert.Equal(ExitCodes.Usage, (await CliRunner.RunAsync("logs", _aliceCvm, "--ch", "kernel", "--config", CliConfig())).ExitCode);
+        var missing = await CliRunner.RunAsync("logs", "no-such-cvm", "--config", CliConfig());
+        Assert.Equal(ExitCodes.Failure, missing.ExitCode);
+        Assert.Contains("no CVM 'no-such-cvm'", missing.Err);
+
+        await _sim.GoDownAsync();
+        var down = await CliRunner.RunAsync("logs", _aliceCvm, "--config", CliConfig());
+        Assert.Equal(ExitCodes.Failure, down.ExitCode);
+        Assert.Contains(_aliceCvm, down.Err);
     }
 
     private static async Task<string> OnlyCvmAsync(HttpClient client)
