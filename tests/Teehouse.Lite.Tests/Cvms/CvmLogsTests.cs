@@ -98,8 +98,8 @@ public sealed class CvmLogsTests : IAsyncLifetime
 
     [Theory]
     [InlineData("serial", "Linux version")]
-    [InlineData("stdout", "Starting VM")]
-    [InlineData("stderr", "")]
+    [InlineData("stdout", "app-1       | ready")]
+    [InlineData("stderr", " Container ")]
     public async Task The_owner_reads_each_channel(string channel, string expected)
     {
         using var response = await _alice.GetAsync($"/api/v1/cvms/{_aliceCvm}/logs?ch={channel}", Ct);
@@ -169,7 +169,7 @@ public sealed class CvmLogsTests : IAsyncLifetime
 
         // What the phala CLI does: fetch(syslog_endpoint + "&ch=serial" + "&tail=..&lines=..&ansi"), no headers.
         using var plain = new HttpClient();
-        using var logs = await plain.GetAsync($"{endpoint}&ch=serial&tail=20&lines=20&ansi", Ct);
+        using var logs = await plain.GetAsync($"{endpoint}&ch=serial&tail=100&lines=100&ansi", Ct);
         Assert.Equal(HttpStatusCode.OK, logs.StatusCode);
         Assert.Contains("Linux version", await logs.Content.ReadAsStringAsync(Ct));
 
