@@ -247,4 +247,31 @@ public sealed class CvmLogsTests : IAsyncLifetime
         using var response = await _alice.GetAsync($"/api/v1/cvms/{_aliceCvm}/logs", Ct);
         Assert.Equal(HttpStatusCode.NotFound, response.StatusCode);
     }
+
+    [Fact]
+    public async Task The_request_log_never_prints_the_capability()
+    {
+        string logs = "";
+        await using var app = await TestApp.StartAsync(c =>
+        {
+            logs = Path.Combine(Path.GetDirectoryName(c.Database.Path)!, "logs");
+            c.Log.File = Path.Combine(logs, "teehouse-.log");
+            c.Log.Level = "information";
+        });
+        using var client = app.Client();
+        using var response = await client.GetAsync("/api/v1/cvms/abcdef/logs?cap=1999999999.SECRETCAPABILITY&ch=serial", Ct);
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        var text = "";
+        for (var i = 0; i < 100 && !text.Contains("/logs responded", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(50, Ct);
+            text = string.Concat(Directory.GetFiles(logs).Select(f =>
+            {
+                using var stream = new FileStream(f, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+                return new StreamReader(stream).ReadToEnd();
+            }));
+        }
+        Assert.Contains("/api/v1/cvms/abcdef/logs responded 403", text);
+        Assert.DoesNotContain("SECRETCAPABILITY", text);
+    }
 }
