@@ -28,6 +28,8 @@ public sealed class CvmLogsModule : ICarterModule
         ILogger<CvmLogsModule> logger, CancellationToken ct)
     {
         var query = http.Request.Query;
+        var hasCap = query.TryGetValue("cap", out var cap);
+        if (!hasCap && user.User is null) return Results.Challenge(); // what RequireAuthorization answers: 401 first
         var v = new Validator("query");
         var channel = query.TryGetValue("ch", out var ch) ? ch.ToString() : "serial";
         v.Require(Channels.Contains(channel, StringComparer.Ordinal), "ch", "Input should be 'serial', 'stdout' or 'stderr'", "enum");
@@ -36,7 +38,7 @@ public sealed class CvmLogsModule : ICarterModule
         v.ThrowIfInvalid();
 
         CvmRow row;
-        if (query.TryGetValue("cap", out var cap))
+        if (hasCap)
         {
             switch (await caps.CheckAsync(cvmId, cap.ToString()))
             {
@@ -50,7 +52,6 @@ public sealed class CvmLogsModule : ICarterModule
         }
         else
         {
-            if (user.User is null) return Results.Challenge();
             row = await CvmsModule.ResolveAsync(cvmId, user, queries);
         }
 

@@ -154,6 +154,8 @@ public sealed class CvmLogsTests : IAsyncLifetime
         using var anonymous = await _anonymous.GetAsync($"/api/v1/cvms/{_aliceCvm}/logs", Ct);
         Assert.Equal(HttpStatusCode.Unauthorized, anonymous.StatusCode);
         Assert.Equal("Not authenticated", (await Json.ReadAsync(anonymous)).GetProperty("detail").GetString());
+        using var anonymousBadQuery = await _anonymous.GetAsync($"/api/v1/cvms/{_aliceCvm}/logs?ch=kernel", Ct);
+        Assert.Equal(HttpStatusCode.Unauthorized, anonymousBadQuery.StatusCode); // auth before validation, as elsewhere
     }
 
     [Theory]
