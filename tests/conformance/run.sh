@@ -292,6 +292,7 @@ check "phala cvms get app-0003 --json: running after the start" 0 '"status": *"r
   with_key "$owner_key" phala cvms get app-0003 --json
 check "phala cvms restart app-0003 (POST /cvms/{name}/restart)" 0 "" \
   with_key "$owner_key" phala cvms restart app-0003
+. "$here/cli_logs.sh"   # phala logs --serial|--cvm-stdout|--cvm-stderr, cvms serial-logs
 check "phala cvms delete app-0004 --force (DELETE /cvms/{name}: empty 204)" 0 "" \
   with_key "$owner_key" phala cvms delete app-0004 --force
 check "phala cvms get app-0003 as another user exits non-zero (404)" nonzero "" \

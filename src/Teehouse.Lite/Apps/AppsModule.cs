@@ -37,7 +37,7 @@ public sealed partial class AppsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> List(
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize, string? search, string? listed,
-        CurrentUser user, CvmStore queries)
+        CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var v = new Validator("query");
         var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
@@ -60,33 +60,36 @@ public sealed partial class AppsModule : ICarterModule
             .ToList();
         var pageOf = apps.Skip((int)Math.Min(int.MaxValue, (long)(pageNo - 1) * size)).Take(size).ToList();
         var pages = (apps.Count + size - 1) / size;
+        var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(new AppPageV20251028([.. pageOf.Select(a => ToAppV20251028(a.AppId, a.Rows))], pageNo, size, apps.Count, pages),
                 AppsJson.Default.AppPageV20251028)
-            : TypedResults.Json(new AppPageV20260121([.. pageOf.Select(a => ToApp(a.AppId, a.Rows))], pageNo, size, apps.Count, pages),
+            : TypedResults.Json(new AppPageV20260121([.. pageOf.Select(a => ToApp(a.AppId, a.Rows, logs))], pageNo, size, apps.Count, pages),
                 AppsJson.Default.AppPageV20260121);
     }
 
-    private static async Task<IResult> Get(string appId, HttpRequest request, CurrentUser user, CvmStore queries)
+    private static async Task<IResult> Get(string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var (id, rows) = await AppAsync(appId, user, queries);
+        var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(ToAppV20251028(id, rows), AppsJson.Default.AppV20251028)
-            : TypedResults.Json(ToApp(id, rows), AppsJson.Default.AppV20260121);
+            : TypedResults.Json(ToApp(id, rows, logs), AppsJson.Default.AppV20260121);
     }
 
     /// <summary>A bare array in the <c>X-Phala-Version</c> shape of the CVM list's items.</summary>
-    private static async Task<IResult> Cvms(string appId, HttpRequest request, CurrentUser user, CvmStore queries)
+    private static async Task<IResult> Cvms(string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var (_, rows) = await AppAsync(appId, user, queries);
+        var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(rows.Select(CvmMapper.ToV20251028).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
-            : TypedResults.Json(rows.Select(r => CvmMapper.ToV20260121(r)).ToList(), CvmsJson.Default.ListCvmInfoV20260121);
+            ? TypedResults.Json(rows.Select(r => CvmMapper.ToV20251028(r, logs)).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
+            : TypedResults.Json(rows.Select(r => CvmMapper.ToV20260121(r, logs: logs)).ToList(), CvmsJson.Default.ListCvmInfoV20260121);
     }
 
-    private static AppV20260121 ToApp(string appId, List<CvmRow> rows)
+    private static AppV20260121 ToApp(string appId, List<CvmRow> rows, SyslogLinks logs)
     {
-        var infos = rows.Select(r => CvmMapper.ToV20260121(r)).ToList();
+        var infos = rows.Select(r => CvmMapper.ToV20260121(r, logs: logs)).ToList();
         var oldest = rows.MinBy(r => r.CreatedAt, StringComparer.Ordinal)!;
         return new AppV20260121(appId, rows[0].Name, appId, oldest.CreatedAt, "phala", null, null, null, infos[0], infos, infos.Count);
     }

@@ -12,7 +12,7 @@ public static class ExitCodes
     public const int Usage = 2;
 }
 
-/// <summary>The one binary's command line: serve, token, user, backup, config.</summary>
+/// <summary>The one binary's command line: serve, token, user, backup, config, import, logs.</summary>
 public static class TeehouseCli
 {
     public static async Task<int> RunAsync(string[] args, TextWriter? stdout = null, TextWriter? stderr = null)
@@ -26,6 +26,7 @@ public static class TeehouseCli
             BackupCommand.Create(io),
             ConfigCommands.Create(io),
             ImportCommand.Create(io),
+            LogsCommand.Create(io),
         };
 
         var parsed = root.Parse(args);

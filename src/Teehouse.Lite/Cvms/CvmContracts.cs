@@ -53,6 +53,9 @@ public record CvmInfoV20260121
     public CvmUserRef? Creator { get; init; }
     public string CreatedAt { get; init; } = "";
     public string UpdatedAt { get; init; } = "";
+
+    /// <summary>Not in the 2026 schema (the SDK strips it); a header-less logs URL, as in the 2025 shapes.</summary>
+    public string? SyslogEndpoint { get; init; }
 }
 
 /// <summary><c>CvmInfoDetailV20260121Schema</c>: the CVM plus its app-compose (an object, or the raw text when it

@@ -12,7 +12,8 @@ namespace Teehouse.Lite.Cvms;
 /// </summary>
 public static class CvmMapper
 {
-    public static CvmInfoV20260121 ToV20260121(CvmRow row, VmInfo? live = null, IReadOnlyList<KmsInfo>? kmsList = null)
+    public static CvmInfoV20260121 ToV20260121(
+        CvmRow row, VmInfo? live = null, IReadOnlyList<KmsInfo>? kmsList = null, SyslogLinks? logs = null)
     {
         ArgumentNullException.ThrowIfNull(row);
         var facts = Facts.Of(row, live);
@@ -58,14 +59,15 @@ public static class CvmMapper
                 : null,
             CreatedAt = row.CreatedAt,
             UpdatedAt = row.UpdatedAt,
+            SyslogEndpoint = logs?.For(row),
         };
     }
 
     /// <param name="live">Null when the vmm could not be asked: <c>compose_file</c> is then null.</param>
-    public static CvmInfoDetailV20260121 ToDetailV20260121(CvmRow row, VmInfo? live, IReadOnlyList<KmsInfo> kmsList) =>
-        new(ToV20260121(row, live, kmsList), ComposeElement(live?.Configuration?.ComposeFile));
+    public static CvmInfoDetailV20260121 ToDetailV20260121(CvmRow row, VmInfo? live, IReadOnlyList<KmsInfo> kmsList, SyslogLinks? logs = null) =>
+        new(ToV20260121(row, live, kmsList, logs), ComposeElement(live?.Configuration?.ComposeFile));
 
-    public static CvmInfoV20251028 ToV20251028(CvmRow row)
+    public static CvmInfoV20251028 ToV20251028(CvmRow row, SyslogLinks? logs = null)
     {
         ArgumentNullException.ThrowIfNull(row);
         var hosted = new HostedVm(
@@ -80,7 +82,7 @@ public static class CvmMapper
             row.Status,
             row.InProgress,
             DappDashboardUrl: null,
-            SyslogEndpoint: null,
+            SyslogEndpoint: logs?.For(row),
             AllowUpgrade: false,
             ProjectId: null,
             ProjectType: null,
@@ -95,7 +97,7 @@ public static class CvmMapper
             row.UpdatedAt);
     }
 
-    public static CvmDetailV20251028 ToDetailV20251028(CvmRow row, VmInfo? live, IReadOnlyList<KmsInfo> kmsList)
+    public static CvmDetailV20251028 ToDetailV20251028(CvmRow row, VmInfo? live, IReadOnlyList<KmsInfo> kmsList, SyslogLinks? logs = null)
     {
         ArgumentNullException.ThrowIfNull(row);
         var facts = Facts.Of(row, live);
@@ -124,7 +126,7 @@ public static class CvmMapper
             facts.Compose?.PublicSysinfo ?? false,
             facts.Compose?.PublicLogs ?? false,
             live?.AppUrl,
-            SyslogEndpoint: null,
+            SyslogEndpoint: logs?.For(row),
             kms,
             ContractAddress: null,
             DeployerAddress: null,

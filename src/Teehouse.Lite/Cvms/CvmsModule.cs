@@ -37,7 +37,7 @@ public sealed class CvmsModule : ICarterModule
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize,
         [FromQuery(Name = "node_id")] string? nodeId, [FromQuery(Name = "teepod_id")] string? teepodId,
         [FromQuery(Name = "user_id")] string? userId,
-        CurrentUser user, CvmStore queries)
+        CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var v = new Validator("query");
         var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
@@ -47,19 +47,19 @@ public sealed class CvmsModule : ICarterModule
         var owner = ParseLong(v, "user_id", userId);
         v.ThrowIfInvalid();
         if (node is not null && teepod is not null && node != teepod)
-            return Page(request, [], 0, pageNo, size); // two different nodes: nothing is on both
+            return Page(request, [], 0, pageNo, size, null); // two different nodes: nothing is on both
 
         var (rows, total) = await queries.PageAsync(Scope(user), owner, teepod ?? node, pageNo, size);
-        return Page(request, rows, total, pageNo, size);
+        return Page(request, rows, total, pageNo, size, await caps.LinksAsync(request));
     }
 
-    private static IResult Page(HttpRequest request, List<CvmRow> rows, long total, int page, int size)
+    private static IResult Page(HttpRequest request, List<CvmRow> rows, long total, int page, int size, SyslogLinks? logs)
     {
         var pages = (total + size - 1) / size;
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(new CvmPageV20251028([.. rows.Select(CvmMapper.ToV20251028)], total, page, size, pages),
+            ? TypedResults.Json(new CvmPageV20251028([.. rows.Select(r => CvmMapper.ToV20251028(r, logs))], total, page, size, pages),
                 CvmsJson.Default.CvmPageV20251028)
-            : TypedResults.Json(new CvmPageV20260121([.. rows.Select(r => CvmMapper.ToV20260121(r))], total, page, size, pages),
+            : TypedResults.Json(new CvmPageV20260121([.. rows.Select(r => CvmMapper.ToV20260121(r, logs: logs))], total, page, size, pages),
                 CvmsJson.Default.CvmPageV20260121);
     }
 
@@ -69,7 +69,7 @@ public sealed class CvmsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> Get(
         string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
-        KmsCatalog kmsCatalog, ILogger<CvmsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, LogCapabilities caps, ILogger<CvmsModule> logger, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
         VmInfo? live = null;
@@ -94,9 +94,10 @@ public sealed class CvmsModule : ICarterModule
             }
         }
         var kmsList = await kmsCatalog.ListAsync();
+        var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList), CvmsJson.Default.CvmDetailV20251028)
-            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList), CvmsJson.Default.CvmInfoDetailV20260121);
+            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList, logs), CvmsJson.Default.CvmDetailV20251028)
+            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList, logs), CvmsJson.Default.CvmInfoDetailV20260121);
     }
 
     /// <summary>

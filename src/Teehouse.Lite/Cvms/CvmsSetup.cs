@@ -13,9 +13,11 @@ public static class CvmsSetup
         services.AddSingleton<CvmImporter>();
         services.AddSingleton<CvmRestarter>();
         services.AddSingleton<CvmPower>();
+        services.AddSingleton<LogCapabilities>();
         services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
         services.AddSingleton<ICarterModule, CvmsModule>();
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();
+        services.AddSingleton<ICarterModule, CvmLogsModule>();
         services.AddJsonTypes(CvmsJson.Default);
         return services;
     }

@@ -11,7 +11,9 @@ public static class HostedCvmMapper
     /// <param name="record">Our row for the VM, or null when the VM is not (yet) in the database.</param>
     /// <param name="teepod">The teepod the VM runs on.</param>
     /// <param name="kmsList">The configured KMSes, in configuration order.</param>
-    public static HostedCvmResponse Map(VmInfo vm, CvmRow? record, TeepodRecord teepod, IReadOnlyList<KmsInfo> kmsList)
+    /// <param name="logs">Names the <c>syslog_endpoint</c> of a recorded VM.</param>
+    public static HostedCvmResponse Map(
+        VmInfo vm, CvmRow? record, TeepodRecord teepod, IReadOnlyList<KmsInfo> kmsList, SyslogLinks? logs = null)
     {
         ArgumentNullException.ThrowIfNull(vm);
         ArgumentNullException.ThrowIfNull(teepod);
@@ -35,7 +37,7 @@ public static class HostedCvmMapper
             InProgress: record?.InProgress ?? false,
             // app_url is the guest agent's dashboard (https://<instance_id>-<agent_port>.<base_domain>).
             DappDashboardUrl: vm.AppUrl,
-            SyslogEndpoint: null,
+            SyslogEndpoint: record is null ? null : logs?.For(record),
             AllowUpgrade: false,
             ProjectId: null,
             ProjectType: null,

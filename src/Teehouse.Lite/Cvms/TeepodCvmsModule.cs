@@ -24,11 +24,12 @@ public sealed class TeepodCvmsModule : ICarterModule
     /// </summary>
     private static async Task ListHosted(
         long teepodId, HttpContext http, TeepodStore teepods, CvmStore cvms, DstackClientFactory clients,
-        KmsCatalog kmsCatalog, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, LogCapabilities caps, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
     {
         var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
         var records = await cvms.ForTeepodAsync(teepod.Id);
         var kmsList = await kmsCatalog.ListAsync();
+        var logs = await caps.LinksAsync(http.Request);
         var vmm = clients.VmmFor(teepod);
 
         await using var vms = vmm.ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct).GetAsyncEnumerator(ct);
@@ -46,7 +47,7 @@ public sealed class TeepodCvmsModule : ICarterModule
             while (any)
             {
                 var vm = vms.Current;
-                JsonSerializer.Serialize(writer, HostedCvmMapper.Map(vm, records.GetValueOrDefault(vm.Id), teepod, kmsList),
+                JsonSerializer.Serialize(writer, HostedCvmMapper.Map(vm, records.GetValueOrDefault(vm.Id), teepod, kmsList, logs),
                     CvmsJson.Default.HostedCvmResponse);
                 if (++written % 100 == 0)
                 {
