@@ -16,6 +16,7 @@ public static class CvmsSetup
         services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
         services.AddSingleton<ICarterModule, CvmsModule>();
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();
+        services.AddSingleton<ICarterModule, CvmStatusModule>();
         services.AddJsonTypes(CvmsJson.Default);
         return services;
     }
