@@ -29,6 +29,7 @@ public sealed partial class AppsModule : ICarterModule
         group.MapGet("/{appId}", Get);
         group.MapGet("/{appId}/cvms", Cvms);
         group.MapPost("/{appId}/instances", CreateInstance);
+        app.MapPost("/api/v1/cvms/{cvmId}/replicas", Replicate).RequireAuthorization();
     }
 
     /// <summary>

@@ -36,6 +36,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         group.MapPost("/{cvmId}/compose_file/provision", Provision);
         group.MapPatch("/{cvmId}/compose_file", Commit);
         group.MapPatch("/{cvmId}/envs", UpdateEnvs);
+        group.MapPatch("/{cvmId}/resources", Resources);
         group.MapPatch("/{cvmId}", Patch);
         group.MapPost("/{cvmId}/commit-update", CommitUpdate);
     }

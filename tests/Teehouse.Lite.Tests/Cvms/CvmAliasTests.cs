@@ -1,0 +1,129 @@
+using System.Net;
+using System.Text.Json;
+using Dapper;
+
+namespace Teehouse.Lite.Tests.Cvms;
+
+/// <summary>POST /status/batch, PATCH /cvms/{id}/resources and POST /cvms/{id}/replicas against the simulator.</summary>
+public sealed class CvmAliasTests : SimulatedTeepodTest
+{
+    private const string Compose = "services:\n  web:\n    image: nginx:1.27\n";
+
+    private sealed record Deployed(string VmUuid, string AppId, long Id);
+
+    private async Task<Deployed> DeployAsync(string name = "alias-app")
+    {
+        var provision = await Json.ReadAsync(await _user.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
+            {"name": "{{name}}", "instance_type": "tdx.small",
+             "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "{{name}}", "kms_enabled": true,
+                              "gateway_enabled": true} }
+            """), Ct));
+        var appId = provision.GetProperty("app_id").GetString()!;
+        var hash = provision.GetProperty("compose_hash").GetString()!;
+        var committed = await _user.PostAsync("/api/v1/cvms", Json.Body($$"""{"app_id": "{{appId}}", "compose_hash": "{{hash}}"}"""), Ct);
+        Assert.Equal(HttpStatusCode.OK, committed.StatusCode);
+        var body = await Json.ReadAsync(committed);
+        return new Deployed(body.GetProperty("vm_uuid").GetString()!, appId, body.GetProperty("id").GetInt64());
+    }
+
+    private Task<HttpResponseMessage> Send(HttpMethod method, string path, string json, HttpClient? client = null) =>
+        (client ?? _user).SendAsync(new HttpRequestMessage(method, path) { Content = Json.Body(json) }, Ct);
+
+    [Fact]
+    public async Task Status_batch_answers_the_callers_cvms_from_the_rows_keyed_by_the_uuid_sent()
+    {
+        var cvm = await DeployAsync();
+        await using (var c = await _app.Db.OpenAsync())
+            await c.ExecuteAsync("UPDATE cvms SET status = 'running', uptime = '5m' WHERE id = @id", new { id = cvm.Id });
+        var dashless = cvm.VmUuid.Replace("-", "").ToUpperInvariant();
+        var response = await Send(HttpMethod.Post, "/api/v1/status/batch",
+            $$"""{"vm_uuids": ["{{cvm.VmUuid}}", "{{dashless}}", "00000000-0000-4000-8000-000000000000"]}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json.ReadAsync(response);
+        Assert.Equal(2, body.EnumerateObject().Count()); // the unknown uuid is left out
+        var entry = body.GetProperty(cvm.VmUuid);
+        Assert.Equal(cvm.VmUuid, entry.GetProperty("vm_uuid").GetString());
+        Assert.Equal("running", entry.GetProperty("status").GetString());
+        Assert.Equal("5m", entry.GetProperty("uptime").GetString());
+        Assert.False(entry.GetProperty("in_progress").GetBoolean());
+        Assert.Equal(JsonValueKind.Null, entry.GetProperty("operation_type").ValueKind);
+        Assert.True(body.TryGetProperty(dashless, out _));
+
+        using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
+        var foreign = await Json.ReadAsync(await Send(HttpMethod.Post, "/api/v1/status/batch", $$"""{"vm_uuids": ["{{cvm.VmUuid}}"]}""", eve));
+        Assert.Empty(foreign.EnumerateObject());
+        using var admin = await _app.AdminClientAsync();
+        var all = await Json.ReadAsync(await Send(HttpMethod.Post, "/api/v1/status/batch", $$"""{"vm_uuids": ["{{cvm.VmUuid}}"]}""", admin));
+        Assert.Single(all.EnumerateObject());
+
+        var empty = await Send(HttpMethod.Post, "/api/v1/status/batch", """{"vm_uuids": []}""");
+        Assert.Equal("{}", await empty.Content.ReadAsStringAsync(Ct));
+        foreach (var bad in (string[])["{}", """{"vm_uuids": "x"}""", """{"vm_uuids": [1]}"""])
+        {
+            var refused = await Send(HttpMethod.Post, "/api/v1/status/batch", bad);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.True((await Json.ReadAsync(refused)).TryGetProperty("detail", out _));
+        }
+    }
+
+    [Fact]
+    public async Task Resources_resizes_a_running_cvm_only_with_allow_restart()
+    {
+        var cvm = await DeployAsync();
+        var path = $"/api/v1/cvms/app_{cvm.AppId}/resources"; // what `phala cvms resize` sends
+        var refused = await Send(HttpMethod.Patch, path, """{"vcpu": 3}""");
+        Assert.Equal(HttpStatusCode.Conflict, refused.StatusCode);
+        Assert.NotEqual(3u, _sim.State.GetVm(cvm.VmUuid)!.Vcpu);
+
+        var resized = await Send(HttpMethod.Patch, path, """{"vcpu": 3, "memory": 3072, "allow_restart": true}""");
+        Assert.Equal(HttpStatusCode.Accepted, resized.StatusCode);
+        var vm = _sim.State.GetVm(cvm.VmUuid)!;
+        Assert.Equal(3u, vm.Vcpu);
+        Assert.Equal(3072u, vm.Memory);
+        for (var i = 0; i < 100 && _sim.State.GetVm(cvm.VmUuid)!.Status != "running"; i++) await Task.Delay(100, Ct);
+        Assert.Equal("running", _sim.State.GetVm(cvm.VmUuid)!.Status);
+    }
+
+    [Fact]
+    public async Task Resources_takes_an_instance_type_and_the_sdks_id_fields_and_refuses_bad_input()
+    {
+        var cvm = await DeployAsync();
+        Assert.Equal(HttpStatusCode.OK, (await _user.PostAsync($"/api/v1/cvms/{cvm.VmUuid}/stop", null, Ct)).StatusCode);
+        var path = $"/api/v1/cvms/{cvm.VmUuid}/resources";
+        var resized = await Send(HttpMethod.Patch, path, $$"""{"uuid": "{{cvm.VmUuid}}", "instance_type": "tdx.large"}""");
+        Assert.Equal(HttpStatusCode.Accepted, resized.StatusCode);
+        Assert.Equal(4u, _sim.State.GetVm(cvm.VmUuid)!.Vcpu);
+
+        foreach (var bad in (string[])["{}", """{"vcpu": 0}""", """{"vcpu": "two"}""", """{"instance_type": "tdx.huge"}""",
+                     """{"vcpu": 2, "allow_restart": "yes"}""", """{"docker_compose_file": "services: {}"}"""])
+        {
+            var refused = await Send(HttpMethod.Patch, path, bad);
+            Assert.Equal(HttpStatusCode.UnprocessableEntity, refused.StatusCode);
+            Assert.True((await Json.ReadAsync(refused)).TryGetProperty("detail", out _));
+        }
+        using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
+        Assert.Equal(HttpStatusCode.NotFound, (await Send(HttpMethod.Patch, path, """{"vcpu": 2}""", eve)).StatusCode);
+    }
+
+    [Fact]
+    public async Task Replicas_adds_a_second_vm_of_the_same_app()
+    {
+        var cvm = await DeployAsync();
+        using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
+        Assert.Equal(HttpStatusCode.NotFound,
+            (await Send(HttpMethod.Post, $"/api/v1/cvms/{cvm.VmUuid}/replicas", "{}", eve)).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity,
+            (await Send(HttpMethod.Post, $"/api/v1/cvms/{cvm.VmUuid}/replicas", """{"node_id": "x"}""")).StatusCode);
+
+        var response = await Send(HttpMethod.Post, $"/api/v1/cvms/{cvm.VmUuid}/replicas", $$"""{"node_id": {{_teepodId}}}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json.ReadAsync(response);
+        var replica = body.GetProperty("vm_uuid").GetString()!;
+        Assert.NotEqual(cvm.VmUuid, replica);
+        Assert.Equal(cvm.AppId, body.GetProperty("app_id").GetString());
+        Assert.Equal(_teepodId, body.GetProperty("teepod_id").GetInt64());
+        var vms = _sim.State.ListVms().Where(v => v.AppId == cvm.AppId).ToList();
+        Assert.Equal(2, vms.Count);
+        Assert.Equal(_sim.State.GetVm(cvm.VmUuid)!.ComposeFile, _sim.State.GetVm(replica)!.ComposeFile);
+    }
+}
