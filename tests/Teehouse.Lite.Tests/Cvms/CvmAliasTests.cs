@@ -126,4 +126,38 @@ public sealed class CvmAliasTests : SimulatedTeepodTest
         Assert.Equal(2, vms.Count);
         Assert.Equal(_sim.State.GetVm(cvm.VmUuid)!.ComposeFile, _sim.State.GetVm(replica)!.ComposeFile);
     }
+
+    [Fact]
+    public async Task Docker_compose_and_pre_launch_script_are_read_and_patched_as_text()
+    {
+        var cvm = await DeployAsync();
+        var yml = await _user.GetAsync($"/api/v1/cvms/{cvm.VmUuid}/docker-compose.yml", Ct);
+        Assert.Equal(HttpStatusCode.OK, yml.StatusCode);
+        Assert.Equal("text/yaml", yml.Content.Headers.ContentType!.MediaType);
+        Assert.Equal(Compose, await yml.Content.ReadAsStringAsync(Ct));
+        var empty = await _user.GetAsync($"/api/v1/cvms/{cvm.VmUuid}/pre-launch-script", Ct);
+        Assert.Equal(HttpStatusCode.OK, empty.StatusCode);
+        Assert.Equal("", await empty.Content.ReadAsStringAsync(Ct));
+
+        const string newCompose = "services:\n  web:\n    image: nginx:1.29\n";
+        var patched = await _user.SendAsync(new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/cvms/{cvm.VmUuid}/docker-compose")
+            { Content = new StringContent(newCompose, System.Text.Encoding.UTF8, "text/yaml") }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, patched.StatusCode);
+        Assert.Equal("in_progress", (await Json.ReadAsync(patched)).GetProperty("status").GetString());
+        using (var doc = JsonDocument.Parse(_sim.State.GetVm(cvm.VmUuid)!.ComposeFile))
+            Assert.Equal(newCompose, doc.RootElement.GetProperty("docker_compose_file").GetString());
+        Assert.Equal(cvm.AppId, _sim.State.GetVm(cvm.VmUuid)!.AppId);
+
+        var script = await _user.SendAsync(new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/cvms/{cvm.VmUuid}/pre-launch-script")
+            { Content = new StringContent("echo hi\n", System.Text.Encoding.UTF8, "text/plain") }, Ct);
+        Assert.Equal(HttpStatusCode.Accepted, script.StatusCode);
+        Assert.Equal("echo hi\n", await (await _user.GetAsync($"/api/v1/cvms/{cvm.VmUuid}/pre-launch-script", Ct)).Content.ReadAsStringAsync(Ct));
+
+        var blank = await _user.SendAsync(new HttpRequestMessage(HttpMethod.Patch, $"/api/v1/cvms/{cvm.VmUuid}/docker-compose")
+            { Content = new StringContent(" ", System.Text.Encoding.UTF8, "text/yaml") }, Ct);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, blank.StatusCode);
+        using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
+        Assert.Equal(HttpStatusCode.NotFound, (await eve.GetAsync($"/api/v1/cvms/{cvm.VmUuid}/docker-compose.yml", Ct)).StatusCode);
+        for (var i = 0; i < 100 && _sim.State.GetVm(cvm.VmUuid)!.Status != "running"; i++) await Task.Delay(100, Ct);
+    }
 }
