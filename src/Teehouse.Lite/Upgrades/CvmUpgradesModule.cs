@@ -37,6 +37,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         group.MapPatch("/{cvmId}/compose_file", Commit);
         group.MapPatch("/{cvmId}/envs", UpdateEnvs);
         group.MapPatch("/{cvmId}/resources", Resources);
+        group.MapPatch("/{cvmId}/visibility", Visibility);
         group.MapGet("/{cvmId}/docker-compose.yml", DockerComposeText);
         group.MapPatch("/{cvmId}/docker-compose", UpdateDockerCompose);
         group.MapGet("/{cvmId}/pre-launch-script", PreLaunchScriptText);

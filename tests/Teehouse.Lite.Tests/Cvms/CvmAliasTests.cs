@@ -160,4 +160,28 @@ public sealed class CvmAliasTests : SimulatedTeepodTest
         Assert.Equal(HttpStatusCode.NotFound, (await eve.GetAsync($"/api/v1/cvms/{cvm.VmUuid}/docker-compose.yml", Ct)).StatusCode);
         for (var i = 0; i < 100 && _sim.State.GetVm(cvm.VmUuid)!.Status != "running"; i++) await Task.Delay(100, Ct);
     }
+
+    [Fact]
+    public async Task Visibility_sets_the_public_flags_and_answers_the_detail()
+    {
+        var cvm = await DeployAsync();
+        var path = $"/api/v1/cvms/{cvm.VmUuid}/visibility";
+        var response = await Send(HttpMethod.Patch, path, """{"public_sysinfo": false, "public_logs": false, "public_tcbinfo": true}""");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await Json.ReadAsync(response);
+        Assert.Equal(cvm.VmUuid, body.GetProperty("vm_uuid").GetString());
+        using (var doc = JsonDocument.Parse(_sim.State.GetVm(cvm.VmUuid)!.ComposeFile))
+        {
+            Assert.False(doc.RootElement.GetProperty("public_logs").GetBoolean());
+            Assert.False(doc.RootElement.GetProperty("public_sysinfo").GetBoolean());
+            Assert.True(doc.RootElement.GetProperty("public_tcbinfo").GetBoolean());
+        }
+        Assert.Equal(HttpStatusCode.UnprocessableEntity, (await Send(HttpMethod.Patch, path, """{"public_sysinfo": true}""")).StatusCode);
+        Assert.Equal(HttpStatusCode.UnprocessableEntity,
+            (await Send(HttpMethod.Patch, path, """{"public_sysinfo": true, "public_logs": 1}""")).StatusCode);
+        using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
+        Assert.Equal(HttpStatusCode.NotFound,
+            (await Send(HttpMethod.Patch, path, """{"public_sysinfo": true, "public_logs": true}""", eve)).StatusCode);
+        for (var i = 0; i < 100 && _sim.State.GetVm(cvm.VmUuid)!.Status != "running"; i++) await Task.Delay(100, Ct);
+    }
 }
