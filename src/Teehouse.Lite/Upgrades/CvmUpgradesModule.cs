@@ -38,6 +38,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         group.MapPatch("/{cvmId}/envs", UpdateEnvs);
         group.MapPatch("/{cvmId}/resources", Resources);
         group.MapPatch("/{cvmId}/visibility", Visibility);
+        group.MapGet("/{cvmId}/user_config", UserConfig);
         group.MapGet("/{cvmId}/docker-compose.yml", DockerComposeText);
         group.MapPatch("/{cvmId}/docker-compose", UpdateDockerCompose);
         group.MapGet("/{cvmId}/pre-launch-script", PreLaunchScriptText);

@@ -184,4 +184,25 @@ public sealed class CvmAliasTests : SimulatedTeepodTest
             (await Send(HttpMethod.Patch, path, """{"public_sysinfo": true, "public_logs": true}""", eve)).StatusCode);
         for (var i = 0; i < 100 && _sim.State.GetVm(cvm.VmUuid)!.Status != "running"; i++) await Task.Delay(100, Ct);
     }
+
+    [Fact]
+    public async Task User_config_is_read_from_the_vm()
+    {
+        var cvm = await DeployAsync();
+        var path = $"/api/v1/cvms/{cvm.VmUuid}/user_config";
+        var before = await Json.ReadAsync(await _user.GetAsync(path, Ct));
+        Assert.Empty(before.GetProperty("ssh_authorized_keys").EnumerateArray());
+        Assert.Equal(JsonValueKind.Null, before.GetProperty("hostname").ValueKind);
+
+        var config = """{"hostname": "box", "ssh_authorized_keys": ["ssh-ed25519 AAAA k1"], "default_gateway_domain": "gw.example"}""";
+        var patched = await Send(HttpMethod.Patch, $"/api/v1/cvms/{cvm.VmUuid}", $$"""{"user_config": "{{JsonEncodedText.Encode(config)}}"}""");
+        Assert.Equal(HttpStatusCode.Accepted, patched.StatusCode);
+        var after = await Json.ReadAsync(await _user.GetAsync(path, Ct));
+        Assert.Equal("box", after.GetProperty("hostname").GetString());
+        Assert.Equal("ssh-ed25519 AAAA k1", after.GetProperty("ssh_authorized_keys")[0].GetString());
+        Assert.Equal("gw.example", after.GetProperty("default_gateway_domain").GetString());
+        using var eve = _app.Client(await _app.CreateTokenAsync("eve"));
+        Assert.Equal(HttpStatusCode.NotFound, (await eve.GetAsync(path, Ct)).StatusCode);
+        for (var i = 0; i < 100 && _sim.State.GetVm(cvm.VmUuid)!.Status != "running"; i++) await Task.Delay(100, Ct);
+    }
 }
