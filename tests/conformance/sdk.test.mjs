@@ -926,3 +926,62 @@ describe("not served yet (routes for the next issues)", () => {
   ];
   for (const name of later) it.skip(name, () => {});
 });
+
+// ---------------------------------------------------------------------------------------------------------------------
+// Catalog, workspaces and the CLI's status batch, each answer parsed by the SDK's own (often .strict()) schema.
+describe("catalog, workspaces and status/batch", () => {
+  const load = () => import("@phala/cloud");
+
+  it("listAllInstanceTypeFamilies / listFamilyInstanceTypes: strict envelopes", async () => {
+    const { listAllInstanceTypeFamilies, listFamilyInstanceTypes, safeListFamilyInstanceTypes } = await load();
+    const all = await sdk("listAllInstanceTypeFamilies()", user, "/instance-types", (c) => listAllInstanceTypeFamilies(c));
+    assert.ok(all.result.length >= 1);
+    const family = all.result[0];
+    assert.ok(family.items.some((t) => t.id === "tdx.small"));
+    const one = await sdk("listFamilyInstanceTypes()", user, `/instance-types/${family.name}`,
+      (c) => listFamilyInstanceTypes(c, { family: family.name }));
+    assert.equal(one.family, family.name);
+    assert.equal(one.total, family.total);
+    const missing = await safeListFamilyInstanceTypes(user, { family: "no-such-family" });
+    assert.equal(missing.success, false);
+    assert.equal(missing.error.status, 404);
+  });
+
+  it("getOsImages: the teepods' images", async () => {
+    const { getOsImages } = await load();
+    const page = await sdk("getOsImages()", user, "/os-images", (c) => getOsImages(c, {}));
+    assert.ok(page.items.length >= 1);
+    assert.equal(page.items[0].os_image_hash, null);
+    const dev = await sdk("getOsImages({is_dev: true})", user, "/os-images?is_dev=true", (c) => getOsImages(c, { is_dev: true }));
+    for (const image of dev.items) assert.equal(image.is_dev, true);
+  });
+
+  it("listWorkspaces / getWorkspace / getWorkspaceQuotas / getWorkspaceNodes: the workspace of /auth/me", async () => {
+    const { listWorkspaces, getWorkspace, getWorkspaceQuotas, getWorkspaceNodes, safeGetWorkspace } = await load();
+    const me = await sdk("getCurrentUser()", user, "/auth/me", (c) => getCurrentUser(c));
+    const slug = me.workspace.slug;
+    const list = await sdk("listWorkspaces()", user, "/workspaces", (c) => listWorkspaces(c));
+    assert.deepEqual(list.data.map((w) => w.slug), [slug]);
+    const ws = await sdk("getWorkspace()", user, `/workspaces/${slug}`, (c) => getWorkspace(c, slug));
+    assert.equal(ws.id, me.workspace.id);
+    const quotas = await sdk("getWorkspaceQuotas()", user, `/workspaces/${slug}/quotas`, (c) => getWorkspaceQuotas(c, { teamSlug: slug }));
+    assert.equal(quotas.tier, TIER);
+    const nodes = await sdk("getWorkspaceNodes()", user, `/workspaces/${slug}/nodes`, (c) => getWorkspaceNodes(c, { teamSlug: slug }));
+    assert.ok(nodes.items.some((n) => n.name === TEEPOD_NAME));
+    const other = await safeGetWorkspace(user, "not-my-workspace");
+    assert.equal(other.success, false);
+    assert.equal(other.error.status, 404);
+  });
+
+  it("getCvmStatusBatch: the owner's CVMs by vm_uuid; others left out", { skip: noOwner }, async () => {
+    const { getCvmStatusBatch } = await load();
+    const list = await sdk("getCvmList()", owner, "/cvms/paginated", (c) => getCvmList(c, {}));
+    const uuids = list.items.map((cvm) => cvm.vm_uuid).filter(Boolean);
+    assert.ok(uuids.length >= 1);
+    const statuses = await sdk("getCvmStatusBatch()", owner, "/status/batch", (c) => getCvmStatusBatch(c, { vmUuids: uuids }));
+    assert.deepEqual(Object.keys(statuses).sort(), [...uuids].sort());
+    for (const uuid of uuids) assert.equal(statuses[uuid].vm_uuid, uuid);
+    const foreign = await sdk("getCvmStatusBatch(other user)", user, "/status/batch", (c) => getCvmStatusBatch(c, { vmUuids: uuids }));
+    assert.deepEqual(foreign, {});
+  });
+});

@@ -16,4 +16,5 @@ namespace Teehouse.Lite.Apps;
 [JsonSerializable(typeof(AppPageV20251028))]
 [JsonSerializable(typeof(AppV20251028))]
 [JsonSerializable(typeof(CreateAppInstanceRequest))]
+[JsonSerializable(typeof(ReplicateCvmRequest))]
 public partial class AppsJson : JsonSerializerContext;

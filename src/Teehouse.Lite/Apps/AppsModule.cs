@@ -26,9 +26,11 @@ public sealed partial class AppsModule : ICarterModule
     {
         var group = app.MapGroup("/api/v1/apps").RequireAuthorization();
         group.MapGet("/", List);
+        group.MapMissing("GET", "/filter-options");
         group.MapGet("/{appId}", Get);
         group.MapGet("/{appId}/cvms", Cvms);
         group.MapPost("/{appId}/instances", CreateInstance);
+        app.MapPost("/api/v1/cvms/{cvmId}/replicas", Replicate).RequireAuthorization();
     }
 
     /// <summary>

@@ -33,7 +33,7 @@ public static partial class CvmIds
     public const int MaxLength = 128;
 
     /// <summary>The literal routes next to <c>/api/v1/cvms/{cvm_id}</c> (here and in the deploy routes).</summary>
-    private static readonly HashSet<string> SiblingRoutes = new(StringComparer.Ordinal) { "paginated", "provision" };
+    private static readonly HashSet<string> SiblingRoutes = new(StringComparer.Ordinal) { "paginated", "provision", "instance-ids" };
 
     /// <summary>True for a segment that names another route under /api/v1/cvms, never a CVM.</summary>
     public static bool IsSiblingRoute(string segment) => SiblingRoutes.Contains(segment);

@@ -95,4 +95,18 @@ public sealed partial class CvmStore(Db db)
             $"{Select} WHERE c.progress_operation = @operation AND c.status <> 'gone' ORDER BY c.progress_started_at, c.id",
             new { operation })).AsList();
     }
+
+    /// <summary>
+    /// The visible CVMs among <paramref name="normalizedUuids"/> (lower-case, no dashes), in one statement: the uuids go
+    /// in as one JSON array.
+    /// </summary>
+    public async Task<List<CvmRow>> StatusesAsync(CvmScope scope, List<string> normalizedUuids)
+    {
+        if (normalizedUuids.Count == 0) return [];
+        string uuids = System.Text.Json.JsonSerializer.Serialize(normalizedUuids, CvmsJson.Default.ListString);
+        await using var c = await db.OpenAsync();
+        return (await c.QueryAsync<CvmRow>(
+            $"{Select} WHERE {Visible} AND lower(replace(c.vm_uuid, '-', '')) IN (SELECT value FROM json_each(@uuids))",
+            new { ownerId = scope.OwnerId, userId = (long?)null, teepodId = (long?)null, uuids })).AsList();
+    }
 }

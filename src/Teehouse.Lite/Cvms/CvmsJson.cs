@@ -23,4 +23,7 @@ namespace Teehouse.Lite.Cvms;
 [JsonSerializable(typeof(CvmInfoV20260121))]
 [JsonSerializable(typeof(List<CvmInfoV20260121>))]
 [JsonSerializable(typeof(List<CvmInfoV20251028>))]
+[JsonSerializable(typeof(CvmStatusBatchRequest))]
+[JsonSerializable(typeof(Dictionary<string, CvmBatchStatus>))]
+[JsonSerializable(typeof(List<string>))]
 public partial class CvmsJson : JsonSerializerContext;

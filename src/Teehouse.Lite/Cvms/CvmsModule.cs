@@ -22,6 +22,7 @@ public sealed class CvmsModule : ICarterModule
     {
         var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
         group.MapGet("/paginated", List);
+        group.MapMissing("PATCH", "/instance-ids");
         group.MapGet("/{cvmId}", Get);
         group.MapDelete("/{cvmId}", Delete);
         group.MapGet("/{cvmId}/state", State);

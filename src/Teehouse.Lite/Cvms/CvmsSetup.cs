@@ -18,6 +18,7 @@ public static class CvmsSetup
         services.AddSingleton<ICarterModule, CvmsModule>();
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();
         services.AddSingleton<ICarterModule, CvmLogsModule>();
+        services.AddSingleton<ICarterModule, CvmStatusModule>();
         services.AddJsonTypes(CvmsJson.Default);
         return services;
     }

@@ -31,6 +31,35 @@ public sealed class Quota(CvmStore store, TeehouseConfig config)
         await EnsureAllowedAsync(c, tx, config, user, wanted, exceptPending: 0);
     }
 
+    /// <summary>
+    /// What counts against a user's tier: live CVMs plus creations in flight (the workspace quotas show it), and the
+    /// tier that applies (FREE when the user's is not configured; null when neither is).
+    /// </summary>
+    public async Task<(string TierName, TierConfig? Tier, Reservation Used)> UsageAsync(UserRecord user)
+    {
+        await using var c = await store.Db.OpenAsync();
+        await using var tx = c.BeginTransaction(deferred: true);
+        var (used, reserved) = await UsedAsync(c, tx, user.Id, exceptPending: 0);
+        var tierName = config.Tiers.ContainsKey(user.Tier) ? user.Tier : "FREE";
+        var total = new Reservation
+        {
+            Instances = used.Instances + reserved.Instances, Vcpu = used.Vcpu + reserved.Vcpu,
+            Memory = used.Memory + reserved.Memory, Disk = used.Disk + reserved.Disk,
+        };
+        return (tierName, config.Tiers.GetValueOrDefault(tierName), total);
+    }
+
+    private static async Task<(Reservation Used, Reservation Reserved)> UsedAsync(
+        SqliteConnection c, SqliteTransaction tx, long userId, long exceptPending)
+    {
+        var used = await c.QuerySingleAsync<Reservation>("""
+            SELECT COUNT(*) AS instances, COALESCE(SUM(vcpu), 0) AS vcpu, COALESCE(SUM(memory), 0) AS memory,
+                   COALESCE(SUM(disk_size), 0) AS disk
+            FROM cvms WHERE user_id = @id AND status NOT IN ('gone', 'removing')
+            """, new { id = userId }, tx);
+        return (used, await PendingStore.ReservedAsync(c, tx, userId, exceptPending));
+    }
+
     /// <summary>The authoritative check, in the commit's transaction, against the user's current balance and tier.</summary>
     internal static async Task EnsureAllowedAsync(
         SqliteConnection c, SqliteTransaction tx, TeehouseConfig config, UserRecord user, QuotaRequest wanted, long exceptPending)
@@ -44,12 +73,7 @@ public sealed class Quota(CvmStore store, TeehouseConfig config)
 
         var tierName = config.Tiers.ContainsKey(now.Tier) ? now.Tier : "FREE";
         if (!config.Tiers.TryGetValue(tierName, out var tier)) return;
-        var used = await c.QuerySingleAsync<Reservation>("""
-            SELECT COUNT(*) AS instances, COALESCE(SUM(vcpu), 0) AS vcpu, COALESCE(SUM(memory), 0) AS memory,
-                   COALESCE(SUM(disk_size), 0) AS disk
-            FROM cvms WHERE user_id = @id AND status NOT IN ('gone', 'removing')
-            """, new { id = now.Id }, tx);
-        var reserved = await PendingStore.ReservedAsync(c, tx, now.Id, exceptPending);
+        var (used, reserved) = await UsedAsync(c, tx, now.Id, exceptPending);
 
         Check(tier.MaxInstances, used.Instances + reserved.Instances, wanted.Instances, "CVMs", "");
         Check(tier.MaxVcpu, used.Vcpu + reserved.Vcpu, wanted.Vcpu, "vCPUs", "");

@@ -7,6 +7,7 @@ using Microsoft.AspNetCore.Http.Json;
 using Serilog;
 using Teehouse.Lite.Apps;
 using Teehouse.Lite.Auth;
+using Teehouse.Lite.Catalog;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Fleet;
@@ -76,6 +77,7 @@ public static class ServerApp
             .AddCvms()
             .AddDeploy()
             .AddApps()
+            .AddCatalog()
             .AddUpgrades()
             .AddFleet();
 

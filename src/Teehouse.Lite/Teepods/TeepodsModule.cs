@@ -16,6 +16,7 @@ public sealed class TeepodsModule : ICarterModule
         group.MapGet("/available", TeepodAvailability.Get);
         group.MapPost("/", Register).RequireAuthorization(Policies.Admin);
         group.MapPost("/preflight", Preflight).RequireAuthorization(Policies.Admin);
+        group.MapMissing("GET", "/cvm-create-resources");
         group.MapGet("/{teepodId}", Get).RequireAuthorization(Policies.Admin);
         group.MapPut("/{teepodId}", Update).RequireAuthorization(Policies.Admin);
     }

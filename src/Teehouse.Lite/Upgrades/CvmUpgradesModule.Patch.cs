@@ -53,8 +53,17 @@ public sealed partial class CvmUpgradesModule
         if (confirmHash.Length > 0 || transactionHash.Length > 0)
             return await ConfirmAsync(cvmId, confirmHash, transactionHash, fields, user, queries, power, clients, pending, operations, logger, ct);
 
+        return await ApplyAsync(cvmId, fields, PrepareOnly.IsRequested(request), request, user, queries, power, clients, pending,
+            operations, kmsCatalog, logger, ct);
+    }
+
+    /// <summary>The PATCH itself once the body is read: also the path of <c>PATCH /cvms/{id}/resources</c>.</summary>
+    private static async Task<IResult> ApplyAsync(
+        string cvmId, JsonObject fields, bool prepareOnly, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power,
+        DstackClientFactory clients, PendingStore pending, CvmOperations operations, KmsCatalog kmsCatalog,
+        ILogger<CvmUpgradesModule> logger, CancellationToken ct)
+    {
         var plan = ParsePlan(fields);
-        var prepareOnly = PrepareOnly.IsRequested(request);
         if (prepareOnly && plan.Resources)
             throw ValidationException.For("body", "vcpu",
                 "vcpu, memory, disk_size and image cannot be prepared; apply them with a PATCH without X-Prepare-Only");

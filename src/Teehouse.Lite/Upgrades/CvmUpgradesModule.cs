@@ -36,6 +36,13 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         group.MapPost("/{cvmId}/compose_file/provision", Provision);
         group.MapPatch("/{cvmId}/compose_file", Commit);
         group.MapPatch("/{cvmId}/envs", UpdateEnvs);
+        group.MapPatch("/{cvmId}/resources", Resources);
+        group.MapPatch("/{cvmId}/visibility", Visibility);
+        group.MapGet("/{cvmId}/user_config", UserConfig);
+        group.MapGet("/{cvmId}/docker-compose.yml", DockerComposeText);
+        group.MapPatch("/{cvmId}/docker-compose", UpdateDockerCompose);
+        group.MapGet("/{cvmId}/pre-launch-script", PreLaunchScriptText);
+        group.MapPatch("/{cvmId}/pre-launch-script", UpdatePreLaunchScript);
         group.MapPatch("/{cvmId}", Patch);
         group.MapPost("/{cvmId}/commit-update", CommitUpdate);
     }

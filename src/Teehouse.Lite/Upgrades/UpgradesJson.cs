@@ -11,6 +11,7 @@ namespace Teehouse.Lite.Upgrades;
     DefaultIgnoreCondition = JsonIgnoreCondition.Never,
     NumberHandling = JsonNumberHandling.Strict,
     UseStringEnumConverter = true)]
+[JsonSerializable(typeof(CvmUserConfigResponse))]
 [JsonSerializable(typeof(ComposeUpdateProvisionResponse))]
 [JsonSerializable(typeof(CommitComposeUpdateRequest))]
 [JsonSerializable(typeof(CommitComposeUpdateResponse))]

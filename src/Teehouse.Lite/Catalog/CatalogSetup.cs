@@ -1,0 +1,15 @@
+using Carter;
+using Teehouse.Lite.Infrastructure.Http;
+
+namespace Teehouse.Lite.Catalog;
+
+public static class CatalogSetup
+{
+    public static IServiceCollection AddCatalog(this IServiceCollection services)
+    {
+        services.AddSingleton<ICarterModule, CatalogModule>();
+        services.AddSingleton<ICarterModule, WorkspacesModule>();
+        services.AddJsonTypes(CatalogJson.Default);
+        return services;
+    }
+}
