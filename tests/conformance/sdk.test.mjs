@@ -920,9 +920,6 @@ describe("Apps: getAppList / getAppInfo / getAppCvms / createAppInstance", () =>
 describe("not served yet (routes for the next issues)", () => {
   const later = [
     "nextAppIds({counts}) -> GET /kms/phala/next_app_id (strict {app_ids:[{app_id,nonce}]})",
-    "listAllInstanceTypeFamilies() / listFamilyInstanceTypes({family}) -> /instance-types (strict)",
-    "listWorkspaces() / getWorkspace(slug) -> /workspaces...",
-    "getOsImages() -> GET /os-images",
   ];
   for (const name of later) it.skip(name, () => {});
 });
