@@ -299,6 +299,7 @@ check "phala cvms get app-0003 as another user exits non-zero (404)" nonzero "" 
   with_key "$user_key" phala cvms get app-0003
 # The everyday flows of issue 10, each in its own file.
 . "$here/cli_deploy.sh"
+. "$here/cli_flows.sh"
 check "phala status with a bad key exits non-zero" nonzero "" \
   with_key "$bad_key" phala status
 check "phala status --json with a bad key exits non-zero" nonzero "" \

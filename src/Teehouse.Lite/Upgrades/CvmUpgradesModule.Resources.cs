@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Teehouse.Lite.Teepods;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
@@ -8,6 +7,7 @@ using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Pending;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Upgrades;
 
@@ -45,9 +45,10 @@ public sealed partial class CvmUpgradesModule
         foreach (var key in (string[])["allow_restart", "allow_force_stop"])
         {
             if (body[key] is not { } flag) continue;
-            var ok = flag.GetValueKind() is JsonValueKind.True or JsonValueKind.False;
-            v.Require(ok, key, "Input should be a valid boolean", "bool_type");
-            force |= flag.GetValueKind() == JsonValueKind.True;
+            // Read as pydantic's lax bool does: the CLI's `-r true` arrives as the string "true".
+            var value = LaxBool(flag);
+            v.Require(value is not null, key, "Input should be a valid boolean", "bool_parsing");
+            force |= value == true;
         }
         v.ThrowIfInvalid();
         if (fields.Count == 0)
@@ -56,4 +57,19 @@ public sealed partial class CvmUpgradesModule
         return await ApplyAsync(cvmId, fields, prepareOnly: false, request, user, queries, power, clients, pending, operations,
             kmsCatalog, logger, ct);
     }
+
+    /// <summary>pydantic's accepted spellings of a boolean in lax mode: JSON booleans, 0/1, and the usual words.</summary>
+    internal static bool? LaxBool(JsonNode node) => node.GetValueKind() switch
+    {
+        JsonValueKind.True => true,
+        JsonValueKind.False => false,
+        JsonValueKind.Number when node.AsValue().TryGetValue<double>(out var n) && n is 0 or 1 => n == 1,
+        JsonValueKind.String => node.GetValue<string>().Trim().ToLowerInvariant() switch
+        {
+            "true" or "1" or "yes" or "y" or "on" or "t" => true,
+            "false" or "0" or "no" or "n" or "off" or "f" => false,
+            _ => null,
+        },
+        _ => null,
+    };
 }

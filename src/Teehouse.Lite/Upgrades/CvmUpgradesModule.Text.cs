@@ -1,13 +1,13 @@
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Teehouse.Lite.Teepods;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Pending;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Upgrades;
 

@@ -1,6 +1,5 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
-using Teehouse.Lite.Teepods;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
@@ -8,6 +7,7 @@ using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Shared;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Upgrades;
 
