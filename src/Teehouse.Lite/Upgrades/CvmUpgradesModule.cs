@@ -43,6 +43,8 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         group.MapPatch("/{cvmId}/docker-compose", UpdateDockerCompose);
         group.MapGet("/{cvmId}/pre-launch-script", PreLaunchScriptText);
         group.MapPatch("/{cvmId}/pre-launch-script", UpdatePreLaunchScript);
+        group.MapGet("/{cvmId}/available-os-images", AvailableOsImages);
+        group.MapPatch("/{cvmId}/os-image", UpdateOsImage);
         group.MapPatch("/{cvmId}", Patch);
         group.MapPost("/{cvmId}/commit-update", CommitUpdate);
     }

@@ -19,4 +19,5 @@ namespace Teehouse.Lite.Upgrades;
 [JsonSerializable(typeof(UpdateCvmEnvsResponse))]
 [JsonSerializable(typeof(CvmPatchResponse))]
 [JsonSerializable(typeof(CommitCvmUpdateRequest))]
+[JsonSerializable(typeof(List<AvailableOsImage>))]
 public partial class UpgradesJson : JsonSerializerContext;
