@@ -32,8 +32,12 @@ public sealed class DeployModule : ICarterModule
         var plan = DeployValidation.Validate(request, kmsList);
         var user = current.User!;
         // The app id is the app's identity (its KMS keys, its gateway routes): nobody deploys under another's.
-        if (plan.AppId is { } wanted && !user.IsAdmin && await cvms.OwnershipAsync(wanted, user.Id) == AppOwnership.Foreign)
-            throw ApiException.Forbidden($"App {wanted} belongs to another user; deploy under an app id of your own");
+        if (plan.AppId is { } wanted && !user.IsAdmin)
+        {
+            var ownership = await cvms.OwnershipAsync(wanted, user.Id);
+            if (ownership == AppOwnership.Foreign || (ownership == AppOwnership.Unknown && await RunsAnywhereAsync(wanted, teepods, clients, ct)))
+                throw ApiException.Forbidden($"App {wanted} belongs to another user; deploy under an app id of your own");
+        }
         await quota.EnsureAllowedAsync(user, new QuotaRequest(1, plan.Vcpu, plan.MemoryMb, plan.DiskGb));
 
         var placement = Placement.Choose(await teepods.ListAsync(includeDisabled: false),
@@ -92,6 +96,28 @@ public sealed class DeployModule : ICarterModule
             ?? throw ApiException.NotFound($"No provision of app {appId} with compose hash {composeHash}; call POST /api/v1/cvms/provision first");
         var committed = await operations.CommitCreationAsync(provision, user, encryptedEnv, transactionHash: null, ct);
         return TypedResults.Json(CvmMapper.ToVm(committed.Row, committed.Live), CvmsJson.Default.CvmVmResponse);
+    }
+
+    /// <summary>
+    /// Whether a VM of the app already runs on an online teepod although no CVM of it was ever recorded: the operator's
+    /// (not imported yet), so no user may take its identity. Teepods that do not answer are skipped.
+    /// </summary>
+    private static async Task<bool> RunsAnywhereAsync(string appId, TeepodStore teepods, DstackClientFactory clients, CancellationToken ct)
+    {
+        var online = (await teepods.ListAsync(includeDisabled: true)).Where(t => t.Status == TeepodStatus.Online);
+        var found = await Task.WhenAll(online.Select(async t =>
+        {
+            try
+            {
+                var listing = await clients.VmmFor(t).StatusAsync(new VmmStatusRequest { Keyword = appId, Brief = true }, ct);
+                return listing.Vms.Any(vm => vm.AppId == appId);
+            }
+            catch (DstackException)
+            {
+                return false;
+            }
+        }));
+        return found.Any(f => f);
     }
 
     /// <summary>A teepod whose probe found a gateway (its URL, or at least the domain it routes apps under).</summary>
