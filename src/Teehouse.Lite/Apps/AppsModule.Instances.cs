@@ -79,7 +79,8 @@ public sealed partial class AppsModule
             throw ValidationException.For("body", "compose_hash", $"compose_hash {composeHash} does not match the compose to deploy ({usedHash})");
 
         var config0 = source.Config;
-        var placement = Placement.Choose(await teepods.ListAsync(includeDisabled: false),
+        var enabled = await teepods.ListAsync(includeDisabled: false);
+        var placement = Placement.Choose(enabled,
             new PlacementRequest(nodeId, null, config0.Image, config0.Vcpu, config0.Memory, user.IsAdmin));
         await quota.EnsureAllowedAsync(user, new QuotaRequest(1, config0.Vcpu, config0.Memory, config0.DiskSize));
 
@@ -106,7 +107,7 @@ public sealed partial class AppsModule
 
         if (commitToken is not null)
         {
-            var kmsList = await kmsCatalog.ListAsync();
+            var kmsList = kmsCatalog.ListFor(enabled);
             var kms = HostedCvmMapper.PickKms(config0.KmsUrls, kmsList)
                       ?? kmsList.FirstOrDefault(k => placement.Teepod.KmsUrl is { } url && TeepodProbe.SameUrl(k.Url, url))
                       ?? kmsList.FirstOrDefault();

@@ -28,7 +28,8 @@ public sealed class DeployModule : ICarterModule
         ProvisionCvmRequest request, CurrentUser current, TeepodStore teepods, PendingStore pending, CvmStore cvms, Quota quota,
         KmsCatalog kmsCatalog, Infrastructure.Dstack.DstackClientFactory clients, CancellationToken ct)
     {
-        var kmsList = await kmsCatalog.ListAsync();
+        var enabled = await teepods.ListAsync(includeDisabled: false);
+        var kmsList = kmsCatalog.ListFor(enabled);
         var plan = DeployValidation.Validate(request, kmsList);
         var user = current.User!;
         // The app id is the app's identity (its KMS keys, its gateway routes): nobody deploys under another's.
@@ -40,7 +41,7 @@ public sealed class DeployModule : ICarterModule
         }
         await quota.EnsureAllowedAsync(user, new QuotaRequest(1, plan.Vcpu, plan.MemoryMb, plan.DiskGb));
 
-        var placement = Placement.Choose(await teepods.ListAsync(includeDisabled: false),
+        var placement = Placement.Choose(enabled,
             new PlacementRequest(request.NodeId ?? request.TeepodId, request.Region, request.Image, plan.Vcpu, plan.MemoryMb, user.IsAdmin));
         var teepod = placement.Teepod;
 

@@ -18,13 +18,14 @@ public static class TeepodAvailability
         var user = current.User!;
         var tierName = config.Tiers.ContainsKey(user.Tier) ? user.Tier : "FREE";
         var tier = config.Tiers[tierName];
-        var kmsList = await kmsCatalog.ListAsync();
+        var teepods = await store.ListAsync(includeDisabled: false);
+        var kmsList = kmsCatalog.ListFor(teepods);
 
         var nodes = new List<TeepodNode>();
         var hasCredit = Credits.ParseStored(user.CreditBalance) + Credits.ParseStored(user.GrantedBalance) > 0;
         if (user.IsAdmin || hasCredit)
         {
-            foreach (var t in await store.ListAsync(includeDisabled: false))
+            foreach (var t in teepods)
             {
                 if (t.Status != TeepodStatus.Online || (!user.IsAdmin && !t.Listed)) continue;
                 nodes.Add(ToNode(t, kmsList));
