@@ -26,21 +26,19 @@ public sealed partial class CvmUpgradesModule
     private static async Task<IResult> AvailableOsImages(string cvmId, CurrentUser user, CvmStore queries)
     {
         var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
-        var images = JsonSerializer.Deserialize(row.TeepodImagesJson, TeepodsJson.Default.ListStoredImage) ?? [];
-        var answer = images
-            .Select(i => (Image: i, Version: ImageVersion.Parse(i.Version)))
-            .Where(i => i.Version is not null)
-            .GroupBy(i => string.Join('.', i.Version!))
+        // The images the teepods view offers users (readable version, unreadable JSON as none), grouped by version.
+        var answer = TeepodAvailability.Images(row.TeepodImagesJson)
+            .GroupBy(i => string.Join('.', i.Version))
             .Select(g => new AvailableOsImage(
-                g.First().Version!,
-                Variant(g.FirstOrDefault(i => !i.Image.IsDev).Image, row),
-                Variant(g.FirstOrDefault(i => i.Image.IsDev).Image, row)))
+                g.First().Version,
+                Variant(g.FirstOrDefault(i => !i.IsDev), row),
+                Variant(g.FirstOrDefault(i => i.IsDev), row)))
             .OrderByDescending(a => a.Version, VersionOrder.Instance)
             .ToList();
         return TypedResults.Json(answer, UpgradesJson.Default.ListAvailableOsImage);
 
-        static OsImageVariant? Variant(StoredImage? image, CvmRow row) =>
-            image is null ? null : new OsImageVariant(image.Name, null, image.Name == row.Image);
+        static OsImageVariant? Variant(AvailableImage? image, CvmRow row) =>
+            image is null ? null : new OsImageVariant(image.Name, image.OsImageHash, image.Name == row.Image);
     }
 
     private static async Task<IResult> UpdateOsImage(
@@ -53,7 +51,7 @@ public sealed partial class CvmUpgradesModule
             throw ValidationException.For("body", "os_image_name", body["os_image_name"] is null ? "Field required" : "OS image name is required",
                 body["os_image_name"] is null ? "missing" : "string_too_short");
         var row = await CvmsModule.ResolveAsync(cvmId, user, queries);
-        var offered = JsonSerializer.Deserialize(row.TeepodImagesJson, TeepodsJson.Default.ListStoredImage) ?? [];
+        var offered = TeepodAvailability.Images(row.TeepodImagesJson);
         if (!offered.Any(i => i.Name == name))
             throw ValidationException.For("body", "os_image_name",
                 $"Teepod '{row.TeepodName}' has no image '{name}'; it offers {string.Join(", ", offered.Select(i => i.Name))}");
