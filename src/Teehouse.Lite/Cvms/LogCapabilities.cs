@@ -96,8 +96,7 @@ public sealed class LogCapabilities(Db db, TeehouseConfig config)
     private static byte[] Mac(byte[] key, string hashedId, long expiresUnix) =>
         HMACSHA256.HashData(key, Encoding.UTF8.GetBytes(string.Create(CultureInfo.InvariantCulture, $"teehouse-logs\n{hashedId}\n{expiresUnix}")));
 
-    private static string Base64Url(byte[] bytes) =>
-        Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    private static string Base64Url(byte[] bytes) => System.Buffers.Text.Base64Url.EncodeToString(bytes);
 }
 
 /// <summary>The <c>syslog_endpoint</c> of each CVM in one answer (one key, one base URL, one expiry).</summary>
