@@ -42,8 +42,8 @@ public sealed partial class AppsModule : ICarterModule
         CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var v = new Validator("query");
-        var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
-        var size = ParseInt(v, "page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
+        var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
+        var size = v.Int("page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
         bool? listedOnly = null;
         if (!string.IsNullOrWhiteSpace(listed))
         {
@@ -124,15 +124,5 @@ public sealed partial class AppsModule : ICarterModule
 
     private static CvmScope Scope(CurrentUser user) => user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id);
 
-    private static int ParseInt(Validator v, string name, string? text, int min, int max, int fallback)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return fallback;
-        var ok = int.TryParse(text.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var value);
-        v.Require(ok, name, "Input should be a valid integer", "int_parsing");
-        if (!ok) return fallback;
-        v.Require(value >= min, name, $"Input should be greater than or equal to {min}", "greater_than_equal");
-        v.Require(value <= max, name, $"Input should be less than or equal to {max}", "less_than_equal");
-        return value;
-    }
 
 }

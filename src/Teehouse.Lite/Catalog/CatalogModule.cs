@@ -50,8 +50,8 @@ public sealed class CatalogModule : ICarterModule
         string? page, [FromQuery(Name = "page_size")] string? pageSize, [FromQuery(Name = "is_dev")] string? isDev, TeepodStore teepods)
     {
         var v = new Validator("query");
-        var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
-        var size = ParseInt(v, "page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
+        var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
+        var size = v.Int("page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
         bool? dev = null;
         if (!string.IsNullOrWhiteSpace(isDev))
         {
@@ -76,14 +76,4 @@ public sealed class CatalogModule : ICarterModule
         catch (JsonException) { return []; }
     }
 
-    internal static int ParseInt(Validator v, string name, string? text, int min, int max, int fallback)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return fallback;
-        var ok = int.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var value);
-        v.Require(ok, name, "Input should be a valid integer", "int_parsing");
-        if (!ok) return fallback;
-        v.Require(value >= min, name, $"Input should be greater than or equal to {min}", "greater_than_equal");
-        v.Require(value <= max, name, $"Input should be less than or equal to {max}", "less_than_equal");
-        return value;
-    }
 }

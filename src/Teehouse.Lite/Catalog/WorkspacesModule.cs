@@ -57,8 +57,8 @@ public sealed class WorkspacesModule : ICarterModule
     {
         Resolve(slug, user);
         var v = new Validator("query");
-        var pageNo = CatalogModule.ParseInt(v, "page", page, 1, int.MaxValue, 1);
-        var size = CatalogModule.ParseInt(v, "page_size", pageSize, 1, CatalogModule.MaxPageSize, CatalogModule.DefaultPageSize);
+        var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
+        var size = v.Int("page_size", pageSize, 1, CatalogModule.MaxPageSize, CatalogModule.DefaultPageSize);
         v.ThrowIfInvalid();
         var usable = (await teepods.ListAsync(includeDisabled: false))
             .Where(t => t.Enabled && (t.Listed || user.IsAdmin))

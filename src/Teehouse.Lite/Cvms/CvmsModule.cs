@@ -41,8 +41,8 @@ public sealed class CvmsModule : ICarterModule
         CurrentUser user, CvmStore queries, LogCapabilities caps)
     {
         var v = new Validator("query");
-        var pageNo = ParseInt(v, "page", page, 1, int.MaxValue, 1);
-        var size = ParseInt(v, "page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
+        var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
+        var size = v.Int("page_size", pageSize, 1, MaxPageSize, DefaultPageSize);
         var node = ParseLong(v, "node_id", nodeId);
         var teepod = ParseLong(v, "teepod_id", teepodId);
         var owner = ParseLong(v, "user_id", userId);
@@ -112,8 +112,8 @@ public sealed class CvmsModule : ICarterModule
     {
         var watch = http.Request.Headers.Accept.Any(a => a?.Contains("text/event-stream", StringComparison.OrdinalIgnoreCase) == true);
         var v = new Validator("query");
-        var every = ParseInt(v, "interval", interval, 1, 60, 5);
-        var limit = ParseInt(v, "timeout", timeout, 1, 600, 300);
+        var every = v.Int("interval", interval, 1, 60, 5);
+        var limit = v.Int("timeout", timeout, 1, 600, 300);
         v.Require(!watch || !string.IsNullOrWhiteSpace(target), "target", "Field required", "missing");
         v.ThrowIfInvalid();
 
@@ -245,16 +245,6 @@ public sealed class CvmsModule : ICarterModule
 
     private static CvmScope Scope(CurrentUser user) => user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id);
 
-    private static int ParseInt(Validator v, string name, string? text, int min, int max, int fallback)
-    {
-        if (string.IsNullOrWhiteSpace(text)) return fallback;
-        var ok = int.TryParse(text, NumberStyles.AllowLeadingWhite | NumberStyles.AllowTrailingWhite, CultureInfo.InvariantCulture, out var value);
-        v.Require(ok, name, "Input should be a valid integer", "int_parsing");
-        if (!ok) return fallback;
-        v.Require(value >= min, name, $"Input should be greater than or equal to {min}", "greater_than_equal");
-        v.Require(value <= max, name, $"Input should be less than or equal to {max}", "less_than_equal");
-        return value;
-    }
 
     private static long? ParseLong(Validator v, string name, string? text)
     {
