@@ -97,7 +97,10 @@ public sealed partial class AppsModule
             TeepodId = placement.Teepod.Id,
             ComposeHash = usedHash,
             Payload = CvmOperations.SerializePlan(new CreationPlan(
-                rows[0].Name, placement.Image, composeText, rows[0].Listed, encryptedEnv ?? config0.EncryptedEnv, null, null)),
+                rows[0].Name, placement.Image, composeText, rows[0].Listed, encryptedEnv ?? config0.EncryptedEnv, null, null,
+                // The app's instances share one identity, so one KMS and gateway: the ones its newest instance was given.
+                KmsUrls: config0.KmsUrls.Count > 0 ? config0.KmsUrls : null,
+                GatewayUrls: config0.GatewayUrls.Count > 0 ? config0.GatewayUrls : null)),
             Vcpu = config0.Vcpu,
             Memory = config0.Memory,
             DiskSize = config0.DiskSize,

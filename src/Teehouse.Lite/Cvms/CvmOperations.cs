@@ -122,6 +122,8 @@ public sealed partial class CvmOperations(
                     DiskSize = (int)op.DiskSize,
                     EncryptedEnv = envOverride ?? plan.EncryptedEnv ?? "",
                     AppId = op.AppId,
+                    KmsUrls = plan.KmsUrls ?? [],
+                    GatewayUrls = plan.GatewayUrls ?? [],
                 }, ct);
             }
             catch (DstackException e) when (e.Failure is DstackFailure.RemoteError or DstackFailure.Unauthorized)

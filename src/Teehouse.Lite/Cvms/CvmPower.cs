@@ -64,24 +64,24 @@ public sealed class CvmPower(CvmStore queries, DstackClientFactory clients, CvmR
         }, ct);
     }
 
-    /// <summary>RemoveVm, then the row shows <c>removing</c> until the reconciler confirms the VM is gone.</summary>
+    /// <summary>
+    /// Removes the VM (stopping it first where the release requires). The row shows <c>removing</c> until the reconciler
+    /// confirms the VM is gone; a release that removes synchronously, or a VM the vmm no longer knows, ends it at once.
+    /// </summary>
     public async Task DeleteAsync(CvmRow row, CancellationToken ct)
     {
         await queries.EndProgressAsync(row.Id);
-        var vmm = clients.VmmOf(row);
-        try
+        var outcome = await clients.VmmOf(row).RemoveAsync(row.VmUuid, ct);
+        if (outcome == VmRemoval.Started)
         {
-            await vmm.RemoveVmAsync(row.VmUuid, ct);
-        }
-        catch (DstackException e) when (e.Failure == DstackFailure.RemoteError
-                                        && e.RemoteMessage?.Contains("VM not found", StringComparison.OrdinalIgnoreCase) == true)
-        {
-            // Removed already (outside Teehouse Lite, or a removal that finished): the CVM is gone, as asked.
-            await queries.MarkGoneAsync(row.Id);
+            await queries.SetStatusAsync(row.Id, "removing");
+            logger.LogInformation("CVM {Id} ({Name}) removal started on teepod {Teepod}", row.Id, row.Name, row.TeepodId);
             return;
         }
-        await queries.SetStatusAsync(row.Id, "removing");
-        logger.LogInformation("CVM {Id} ({Name}) removal started on teepod {Teepod}", row.Id, row.Name, row.TeepodId);
+        // Removed now, or already (outside Teehouse Lite, or a removal that finished): the CVM is gone, as asked.
+        await queries.MarkGoneAsync(row.Id);
+        logger.LogInformation("CVM {Id} ({Name}) {What} on teepod {Teepod}", row.Id, row.Name,
+            outcome == VmRemoval.Done ? "removed" : "was already gone", row.TeepodId);
     }
 
     private async Task<(CvmRow Row, VmInfo? Vm)> RunAsync(

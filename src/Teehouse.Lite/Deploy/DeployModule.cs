@@ -51,7 +51,10 @@ public sealed class DeployModule : ICarterModule
         var composeText = AppComposeJson.Dump(AppComposeJson.Preprocess(compose));
         var composeHash = AppComposeJson.Hash(composeText);
         var appId = plan.AppId ?? composeHash[..40];
-        var kmsEnabled = System.Text.Json.Nodes.JsonNode.Parse(composeText)?["kms_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        var composeNode = System.Text.Json.Nodes.JsonNode.Parse(composeText);
+        var kmsEnabled = composeNode?["kms_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
+        var gatewayEnabled = composeNode?["gateway_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True
+                             || composeNode?["tproxy_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
         var kms = KmsFor(kmsList, request.KmsId, teepod);
 
         // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with.
@@ -69,7 +72,9 @@ public sealed class DeployModule : ICarterModule
             TeepodId = teepod.Id,
             ComposeHash = composeHash,
             Payload = CvmOperations.SerializePlan(new CreationPlan(
-                request.Name!, placement.Image, composeText, request.Listed ?? false, null, plan.InstanceType, kms?.Id, pubkey)),
+                request.Name!, placement.Image, composeText, request.Listed ?? false, null, plan.InstanceType, kms?.Id, pubkey,
+                KmsUrls: kmsEnabled && kms is not null ? [kms.Url] : null,
+                GatewayUrls: gatewayEnabled && !string.IsNullOrEmpty(teepod.TproxyUrl) ? [teepod.TproxyUrl] : null)),
             Vcpu = plan.Vcpu,
             Memory = plan.MemoryMb,
             DiskSize = plan.DiskGb,

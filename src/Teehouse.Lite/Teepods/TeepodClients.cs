@@ -6,10 +6,10 @@ public static class TeepodClients
 {
     /// <summary>
     /// The vmm client of a registered teepod. Its errors name the host as <c>teepod '&lt;name&gt;'</c> to callers who are
-    /// not admins, never by its address.
+    /// not admins, never by its address. It speaks the release the last probe recorded (see <see cref="VmmFeatures"/>).
     /// </summary>
     public static VmmClient VmmFor(this DstackClientFactory clients, TeepodRecord teepod) =>
-        clients.Vmm(teepod.Endpoint, teepod.AuthToken, Label(teepod.Name));
+        clients.Vmm(teepod.Endpoint, teepod.AuthToken, Label(teepod.Name)).ForVersion(teepod.TeepodVersion);
 
     /// <summary>How users are told which teepod failed.</summary>
     public static string Label(string name) => $"teepod '{name}'";

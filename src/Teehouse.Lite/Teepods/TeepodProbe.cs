@@ -31,7 +31,7 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
         string? label = null)
     {
         var vmm = clients.Vmm(endpoint, authToken, label);
-        var version = await vmm.VersionAsync(ct);
+        var version = await SupportedVersionAsync(vmm, ct);
         var meta = await vmm.GetMetaAsync(ct);
         var images = await vmm.ListImagesAsync(ct);
 
@@ -79,7 +79,50 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
         }
     }
 
-    public Task<GatewayInfo> GatewayAsync(string url, CancellationToken ct) => clients.Gateway(url).InfoAsync(ct);
+    /// <summary>
+    /// The gateway's <c>Info</c>, or null when the gateway is older than that RPC (added in 0.5.4): it answers, so it is
+    /// usable, and the domain and port come from the registration or the vmm's own settings instead.
+    /// </summary>
+    public async Task<GatewayInfo?> GatewayAsync(string url, CancellationToken ct)
+    {
+        try
+        {
+            return await clients.Gateway(url).InfoAsync(ct);
+        }
+        catch (DstackException e) when (VmmClient.IsUnknownMethod(e, "Info"))
+        {
+            logger.LogInformation("Gateway {Url} has no Info RPC (older than dstack 0.5.4); using the registered settings", url);
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The vmm's version, refused (<see cref="DstackFailure.Unsupported"/>) when older than
+    /// <see cref="VmmFeatures.Minimum"/>. A 0.3.x host does not even have the unprefixed <c>Version</c> (HTTP 404);
+    /// asked as <c>Teepod.Version</c> it says what it is, so the operator is told that instead of "404".
+    /// </summary>
+    private static async Task<VmmVersion> SupportedVersionAsync(VmmClient vmm, CancellationToken ct)
+    {
+        VmmVersion version;
+        try
+        {
+            version = await vmm.VersionAsync(ct);
+        }
+        catch (DstackException e) when (e.HttpStatus == 404 || VmmClient.IsUnknownMethod(e, "Version"))
+        {
+            if (await vmm.LegacyTeepodVersionAsync(ct) is { } legacy) throw Unsupported(vmm, legacy, e.FullDetail);
+            throw;
+        }
+        if (!VmmFeatures.Of(version.Version).Supported) throw Unsupported(vmm, version.Version, null);
+        return version;
+    }
+
+    private static DstackException Unsupported(VmmClient vmm, string version, string? seen)
+    {
+        var why = $"runs dstack-vmm {version}; Teehouse Lite needs dstack-vmm {VmmFeatures.Minimum} or newer";
+        return new DstackException(DstackFailure.Unsupported,
+            $"{vmm.Endpoint} {why}{(seen is null ? "" : $" ({seen})")}", $"The teepod {why}", "Version");
+    }
 
     public static bool SameUrl(string a, string b) =>
         string.Equals(a.TrimEnd('/'), b.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);

@@ -98,6 +98,7 @@ public sealed partial class CvmUpgradesModule
         }
 
         var restarting = false;
+        string? note = null;
         var correlationId = Guid.NewGuid().ToString("n");
         var update = new UpdateVmRequest
         {
@@ -122,7 +123,7 @@ public sealed partial class CvmUpgradesModule
                 await WaitStoppedAsync(row, vmm, ct);
                 try
                 {
-                    await UpdateVmAsync(row, vmm, power, update, ct);
+                    note = await UpdateVmAsync(row, vmm, power, logger, update, ct);
                 }
                 finally
                 {
@@ -134,7 +135,7 @@ public sealed partial class CvmUpgradesModule
         }
         else
         {
-            await operations.ChangeAsync(row, user.User!, change, () => UpdateVmAsync(row, vmm, power, update, ct), ct);
+            await operations.ChangeAsync(row, user.User!, change, async () => note = await UpdateVmAsync(row, vmm, power, logger, update, ct), ct);
         }
         if (!restarting && (composeText is not null || plan.EncryptedEnv is not null || plan.UserConfig is not null))
             (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
@@ -144,7 +145,7 @@ public sealed partial class CvmUpgradesModule
             plan.UserConfig is not null ? ", user_config replaced" : "",
             plan.Resources ? $", resources vcpu={plan.Vcpu} memory={plan.Memory} disk_size={plan.DiskSize} image={plan.Image}" : "",
             restarting ? ", restarting" : "");
-        return Accepted(correlationId, composeHash, restarting);
+        return Accepted(correlationId, composeHash, restarting, note);
     }
 
     private static async Task<IResult> CommitUpdate(
@@ -192,7 +193,8 @@ public sealed partial class CvmUpgradesModule
     {
         ThrowIfRemoving(row);
         var (vmm, _) = await LiveAsync(row, clients, power, ct);
-        await operations.CommitUpdateAsync(prepared, row, user.User!, transactionHash, plan => UpdateVmAsync(row, vmm, power, new UpdateVmRequest
+        string? note = null;
+        await operations.CommitUpdateAsync(prepared, row, user.User!, transactionHash, async plan => note = await UpdateVmAsync(row, vmm, power, logger, new UpdateVmRequest
         {
             Id = row.VmUuid,
             ComposeFile = plan.ComposeFile,
@@ -202,13 +204,13 @@ public sealed partial class CvmUpgradesModule
         var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
         logger.LogInformation("CVM {Id} ({Name}): prepared update {Hash} applied{Restart}", row.Id, row.Name, prepared.ComposeHash,
             restarting ? ", restarting" : "");
-        return Accepted(correlationId, prepared.ComposeHash, restarting);
+        return Accepted(correlationId, prepared.ComposeHash, restarting, note);
     }
 
-    private static IResult Accepted(string correlationId, string composeHash, bool restarting) =>
+    private static IResult Accepted(string correlationId, string composeHash, bool restarting, string? note = null) =>
         TypedResults.Json(
             new CvmPatchResponse(correlationId, "in_progress",
-                restarting ? "CVM updated; it is restarting with the changes" : "CVM updated; the changes take effect when it starts",
+                WithNote(restarting ? "CVM updated; it is restarting with the changes" : "CVM updated; the changes take effect when it starts", note),
                 composeHash, restarting),
             UpgradesJson.Default.CvmPatchResponse, statusCode: StatusCodes.Status202Accepted);
 

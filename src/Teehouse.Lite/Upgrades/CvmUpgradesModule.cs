@@ -105,7 +105,8 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         ThrowIfRemoving(row);
 
         var (vmm, _) = await LiveAsync(row, clients, power, ct);
-        await operations.CommitUpdateAsync(prepared, row, user.User!, null, plan => UpdateVmAsync(row, vmm, power, new UpdateVmRequest
+        string? note = null;
+        await operations.CommitUpdateAsync(prepared, row, user.User!, null, async plan => note = await UpdateVmAsync(row, vmm, power, logger, new UpdateVmRequest
         {
             Id = row.VmUuid,
             ComposeFile = plan.ComposeFile,
@@ -116,7 +117,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
             env.Length > 0 ? " with a new encrypted env" : "", restarting ? ", restarting" : "");
         return TypedResults.Json(
             new CommitComposeUpdateResponse("in_progress",
-                restarting ? "Compose updated; the CVM is restarting with it" : "Compose updated; it takes effect when the CVM starts",
+                WithNote(restarting ? "Compose updated; the CVM is restarting with it" : "Compose updated; it takes effect when the CVM starts", note),
                 correlationId, hash, row.AppId, restarting),
             UpgradesJson.Default.CommitComposeUpdateResponse, statusCode: StatusCodes.Status202Accepted);
     }
@@ -159,7 +160,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         }
 
         await operations.ChangeAsync(row, user.User!, new CvmChange(ComposeHash: composeHash),
-            () => UpdateVmAsync(row, vmm, power, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct), ct);
+            () => UpdateVmAsync(row, vmm, power, logger, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct), ct);
         var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
         logger.LogInformation("CVM {Id} ({Name}): encrypted env replaced{Keys}{Restart}", row.Id, row.Name,
             changed ? $", allowed_envs now {string.Join(",", keys!)} (compose {composeHash})" : "", restarting ? ", restarting" : "");
@@ -182,6 +183,8 @@ public sealed partial class CvmUpgradesModule : ICarterModule
                 new("device_id", null),
                 new("kms_info", JsonSerializer.SerializeToNode(kms, SharedJson.Default.KmsInfo)),
             ]);
+
+    private static string WithNote(string message, string? note) => note is null ? message : $"{message}; {note}";
 
     private static string UpdateKey(CvmRow row, string composeHash) => $"{row.Id}:{composeHash}";
 
@@ -230,11 +233,21 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         throw ApiException.Conflict($"The app-compose.json of CVM {row.HashedId} is not a valid JSON object; it cannot be updated");
     }
 
-    private static async Task UpdateVmAsync(CvmRow row, VmmClient vmm, CvmPower power, UpdateVmRequest request, CancellationToken ct)
+    /// <summary>Returns a note for the caller when the guest will attest another app id (see <see cref="NonKmsUpgrades"/>).</summary>
+    private static async Task<string?> UpdateVmAsync(
+        CvmRow row, VmmClient vmm, CvmPower power, ILogger logger, UpdateVmRequest request, CancellationToken ct)
     {
+        string? note = null;
+        if (request.ComposeFile is { } compose && await vmm.GetInfoAsync(row.VmUuid, ct) is { } vm
+            && (note = NonKmsUpgrades.Check(vm, row.AppId, row.HashedId, compose, request.Image)) is not null)
+        {
+            // Not refused: the id the guest attests changes, while ours (and the vmm's) stays the app's identity.
+            logger.LogWarning("CVM {Id} ({Name}): {Note}", row.Id, row.Name, note);
+        }
         try
         {
-            await vmm.UpdateVmAsync(request, ct);
+            await vmm.ApplyUpdateAsync(request, ct);
+            return note;
         }
         catch (DstackException e) when (e.Failure == DstackFailure.RemoteError)
         {

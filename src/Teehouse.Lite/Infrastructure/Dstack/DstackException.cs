@@ -17,6 +17,9 @@ public enum DstackFailure
 
     /// <summary>HTTP 401/403: the service refused our credentials (or their absence).</summary>
     Unauthorized,
+
+    /// <summary>It answers, but runs a release older than Teehouse Lite speaks (<see cref="VmmFeatures.Minimum"/>).</summary>
+    Unsupported,
 }
 
 /// <summary>
@@ -26,7 +29,7 @@ public enum DstackFailure
 /// <para>
 /// <see cref="Exception.Message"/> is the public detail, so code that merely shows an exception's message cannot leak
 /// infrastructure; ask for <see cref="FullDetail"/> explicitly when the reader is trusted. The HTTP layer maps it to
-/// 504 for <see cref="DstackFailure.Timeout"/> and 502 otherwise.
+/// 504 for <see cref="DstackFailure.Timeout"/>, 409 for <see cref="DstackFailure.Unsupported"/> and 502 otherwise.
 /// </para>
 /// </summary>
 public sealed class DstackException(
@@ -48,6 +51,14 @@ public sealed class DstackException(
 
     /// <summary>The service's own error text (the <c>error</c> field) when <see cref="Failure"/> is <see cref="DstackFailure.RemoteError"/>.</summary>
     public string? RemoteMessage { get; } = remoteMessage;
+
+    /// <summary>
+    /// <see cref="FullDetail"/> plus the service's whole error text when it spans several lines (anyhow's "Caused by"
+    /// chain on releases up to 0.5.5): for the log only, since the details carry just its first line.
+    /// </summary>
+    public string LogDetail => RemoteMessage is { } remote && remote.AsSpan().Trim().ContainsAny('\n', '\r')
+        ? $"{FullDetail} (whole error: {string.Join(" | ", remote.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))})"
+        : FullDetail;
 
     /// <summary>The pRPC method (or <c>Logs</c>) that failed.</summary>
     public string Method { get; } = method;

@@ -27,6 +27,8 @@ namespace Teehouse.Lite.Infrastructure.Dstack;
 [JsonSerializable(typeof(VmmGpuList))]
 [JsonSerializable(typeof(VmConfiguration))]
 [JsonSerializable(typeof(UpdateVmRequest))]
+[JsonSerializable(typeof(UpgradeAppRequest))]
+[JsonSerializable(typeof(ResizeVmRequest))]
 [JsonSerializable(typeof(EnvEncryptPublicKey))]
 [JsonSerializable(typeof(KmsMeta))]
 [JsonSerializable(typeof(GatewayInfo))]

@@ -230,10 +230,13 @@ internal sealed class PrpcTransport
         var body = await ReadPrefixAsync(response, MaxErrorBodyBytes, ct).ConfigureAwait(false);
         if (!plainTextErrors && status == 400 && TryReadPrpcError(body) is { } error)
         {
+            // Up to 0.5.5 ra-rpc answers anyhow's Debug form ("outer\n\nCaused by:\n    0: …"); the details keep its
+            // first line, as later releases' one-line form does, and the whole text stays in RemoteMessage for the log.
+            var headline = FirstLine(error);
             return new DstackException(
                 DstackFailure.RemoteError,
-                $"{_peer.Label}: {method} failed: {Shorten(error, MaxRemoteMessageChars)}",
-                Refused(method, error),
+                $"{_peer.Label}: {method} failed: {Shorten(headline, MaxRemoteMessageChars)}",
+                Refused(method, headline),
                 method,
                 status,
                 error);
@@ -259,6 +262,16 @@ internal sealed class PrpcTransport
             $"{_peer.PublicLabel} answered {method} with HTTP {status}",
             method,
             status);
+    }
+
+    internal static string FirstLine(string text)
+    {
+        foreach (var line in text.AsSpan().EnumerateLines())
+        {
+            var trimmed = line.Trim();
+            if (!trimmed.IsEmpty) return trimmed.ToString();
+        }
+        return text.Trim();
     }
 
     private static string? TryReadPrpcError(byte[] body)

@@ -38,6 +38,7 @@ public sealed record VmConfiguration
 
     public bool PinNuma { get; init; }
 
+    [System.Text.Json.Serialization.JsonConverter(typeof(GpuConfigConverter))]
     public GpuConfig? Gpus { get; init; }
 
     public IReadOnlyList<string> KmsUrls { get; init => field = value ?? []; } = [];

@@ -7,16 +7,23 @@ namespace Teehouse.Lite.Infrastructure.Dstack;
 /// Typed client for one dstack-vmm (a teepod): the <c>Vmm</c> pRPC service plus <c>GET /logs</c>.
 /// Get one from <see cref="DstackClientFactory.Vmm"/>; it is cheap and holds no connection of its own.
 /// </summary>
-public sealed class VmmClient
+public sealed partial class VmmClient
 {
     private static readonly DstackJsonContext Json = DstackJsonContext.Default;
     private readonly PrpcTransport _transport;
 
-    internal VmmClient(string endpoint, PrpcTransport transport)
+    internal VmmClient(string endpoint, PrpcTransport transport, VmmFeatures? features = null)
     {
         Endpoint = endpoint;
         _transport = transport;
+        Features = features ?? VmmFeatures.Newest;
     }
+
+    /// <summary>What this vmm's release can do, as last recorded; <see cref="VmmFeatures.Newest"/> when not known.</summary>
+    public VmmFeatures Features { get; }
+
+    /// <summary>The same vmm, known to run <paramref name="version"/> (as its teepod's last probe recorded it).</summary>
+    public VmmClient ForVersion(string? version) => new(Endpoint, _transport, VmmFeatures.Of(version));
 
     /// <summary>The endpoint as given: <c>http(s)://host:port[/prefix]</c> or <c>unix:/path/vmm.sock</c>.</summary>
     public string Endpoint { get; }
@@ -114,7 +121,7 @@ public sealed class VmmClient
     /// <summary>Starts an asynchronous removal: the VM shows as <c>removing</c>, then disappears.</summary>
     public Task RemoveVmAsync(string id, CancellationToken ct = default) => CallWithIdAsync("RemoveVm", id, ct);
 
-    /// <summary>UpdateVm; returns the new app id when the compose file changed, "" otherwise (not the VM id).</summary>
+    /// <summary>UpdateVm (0.5.6+); returns the new app id when the compose file changed, "" otherwise (not the VM id).</summary>
     public async Task<string> UpdateVmAsync(UpdateVmRequest request, CancellationToken ct = default)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -143,7 +150,8 @@ public sealed class VmmClient
     /// A VM's log as a text stream (<c>GET /logs</c>): the last <paramref name="lines"/> lines of <paramref name="channel"/>
     /// (<c>serial</c>, <c>stdout</c> or <c>stderr</c>), ANSI colours stripped, and with <paramref name="follow"/> new lines
     /// as they come (plus a <c>[vmm heartbeat]</c> line each idle minute) until the stream is disposed. The request timeout
-    /// covers only the wait for the response headers. An unknown VM fails with <see cref="DstackFailure.RemoteError"/>.
+    /// covers only the wait for the response headers. An unknown VM fails with <see cref="DstackFailure.RemoteError"/> (HTTP 404;
+    /// a bad channel 400) on every release, although released ones answer those with 200 and the error as the text.
     /// </summary>
     public Task<Stream> OpenLogsAsync(string id, bool follow, int lines, string channel = "serial", CancellationToken ct = default)
     {
@@ -153,8 +161,12 @@ public sealed class VmmClient
         var query = string.Create(
             CultureInfo.InvariantCulture,
             $"logs?id={Uri.EscapeDataString(id)}&follow={(follow ? "true" : "false")}&ansi=false&lines={lines}&ch={Uri.EscapeDataString(channel)}");
-        return _transport.OpenStreamAsync("Logs", query, ct);
+        return Features.LogsErrorsAsText ? OpenReleasedLogsAsync(query, ct) : _transport.OpenStreamAsync("Logs", query, ct);
     }
+
+    private async Task<Stream> OpenReleasedLogsAsync(string query, CancellationToken ct) =>
+        await LogsErrorText.CheckAsync(await _transport.OpenStreamAsync("Logs", query, ct).ConfigureAwait(false), _transport.Peer, ct)
+            .ConfigureAwait(false);
 
     private Task CallWithIdAsync(string method, string id, CancellationToken ct)
     {

@@ -77,13 +77,18 @@ public static partial class ErrorHandling
     private static Task WriteDstackAsync(HttpContext context, DstackException e)
     {
         context.RequestServices.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(ErrorHandling).FullName!)
-            .LogWarning("{Method} {Path}: {Detail}", context.Request.Method, context.Request.Path.Value, e.FullDetail);
+            .LogWarning("{Method} {Path}: {Detail}", context.Request.Method, context.Request.Path.Value, e.LogDetail);
         return WriteDetailAsync(context, StatusFor(e), context.User.IsInRole(AdminRole) ? e.FullDetail : e.PublicDetail);
     }
 
-    /// <summary>A peer that timed out is a 504; any other peer failure a 502.</summary>
-    public static int StatusFor(DstackException e) =>
-        e.Failure == DstackFailure.Timeout ? StatusCodes.Status504GatewayTimeout : StatusCodes.Status502BadGateway;
+    /// <summary>A peer that timed out is a 504, one too old to use a 409; any other peer failure a 502.</summary>
+    public static int StatusFor(DstackException e) => e.Failure switch
+    {
+        DstackFailure.Timeout => StatusCodes.Status504GatewayTimeout,
+        // The host works, it is just too old: nothing a retry fixes, and not a fault of the peer's answer.
+        DstackFailure.Unsupported => StatusCodes.Status409Conflict,
+        _ => StatusCodes.Status502BadGateway,
+    };
 
     private static Task ClientGone(HttpContext context)
     {
