@@ -16,7 +16,7 @@ public sealed class ReleaseDifferenceTests
     private const string Compose = "services:\n  web:\n    image: nginx:1.27\n";
     private const string NewCompose = "services:\n  web:\n    image: nginx:1.29\n";
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_03_teepod_is_refused_naming_the_minimum_version()
     {
         await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Port = 0, VmmVersion = "0.3.6" });
@@ -30,7 +30,7 @@ public sealed class ReleaseDifferenceTests
         Assert.Empty(await Json.ReadAsync(await admin.GetAsync("/api/v1/teepods", Ct)) is var list ? list.EnumerateArray() : default);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_release_older_than_042_is_refused()
     {
         await using var sim = await SimulatorHost.StartAsync(new SimulatorOptions { Port = 0, VmmVersion = "0.4.2", Version = "0.4.1" });
@@ -42,7 +42,7 @@ public sealed class ReleaseDifferenceTests
         Assert.Contains("0.4.2", detail);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_042_host_with_a_gpu_vm_registers_and_lists_it()
     {
         await using var stage = await ReleaseStage.StartAsync("0.4.2", o => o.GpuEnabled = true);
@@ -67,7 +67,7 @@ public sealed class ReleaseDifferenceTests
         Assert.Contains("gpu-vm", hosted);
     }
 
-    [Theory(Timeout = 60_000)]
+    [Theory]
     [InlineData("0.5.5")]
     [InlineData("0.5.11")]
     [InlineData("next")]
@@ -81,7 +81,7 @@ public sealed class ReleaseDifferenceTests
         Assert.StartsWith("application/json", logs.Content.Headers.ContentType?.ToString());
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_multi_line_error_keeps_its_first_line_in_the_detail_and_all_of_it_in_the_log()
     {
         await using var server = new CannedHttpServer(_ => new CannedResponse(400,
@@ -95,7 +95,7 @@ public sealed class ReleaseDifferenceTests
         Assert.Contains("No such file or directory (os error 2)", e.LogDetail);
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_non_kms_compose_change_on_an_image_before_056_is_refused()
     {
         await using var stage = await ReleaseStage.StartAsync("0.5.5");
@@ -110,7 +110,7 @@ public sealed class ReleaseDifferenceTests
             await c.ExecuteScalarAsync<string>("SELECT compose_hash FROM cvms WHERE vm_uuid = @vmUuid", new { vmUuid }));
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_non_kms_compose_change_on_a_058_image_reports_the_app_id_the_guest_will_attest()
     {
         await using var stage = await ReleaseStage.StartAsync("0.5.11",
@@ -126,7 +126,7 @@ public sealed class ReleaseDifferenceTests
         Assert.Equal(appId, stage.Sim.State.GetVm(vmUuid)!.AppId); // ours, and the vmm's, stay the app's identity
     }
 
-    [Fact(Timeout = 60_000)]
+    [Fact]
     public async Task A_resize_refused_by_the_vmm_leaves_the_compose_as_it_was()
     {
         // UpdateVm writes the compose before its "must be stopped" check: resources go first, alone.

@@ -21,7 +21,7 @@ public sealed class ReleaseLifecycleTests
 
     public static TheoryData<string> Versions => new("0.4.2", "0.5.5", "0.5.6", "0.5.11", "next");
 
-    [Theory(Timeout = 120_000)]
+    [Theory]
     [MemberData(nameof(Versions))]
     public async Task The_whole_life_cycle_works_on(string version)
     {
