@@ -107,7 +107,7 @@ public sealed class ReleaseDifferenceTests
         Assert.Equal(before, stage.Sim.State.GetVm(vmUuid)!.ComposeFile);
         await using var c = await stage.App.Db.OpenAsync();
         Assert.Equal(ReleaseLifecycleTests.Sha256(before),
-            await c.ExecuteScalarAsync<string>("SELECT compose_hash FROM cvms WHERE vm_uuid = @vmUuid", new { vmUuid }));
+            await c.ExecuteScalarAsync<string?>("SELECT compose_hash FROM cvms WHERE vm_uuid = @vmUuid", new { vmUuid }));
     }
 
     [Fact]

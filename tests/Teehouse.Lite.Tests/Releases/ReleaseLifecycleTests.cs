@@ -160,7 +160,7 @@ internal sealed class ReleaseStage : IAsyncDisposable
         }
         await ((Teehouse.Lite.Fleet.TeepodPinger)App.App.Services.GetService(typeof(Teehouse.Lite.Fleet.TeepodPinger))!).PingAllAsync(Ct);
         await using var c = await App.Db.OpenAsync();
-        Assert.Equal("gone", await c.ExecuteScalarAsync<string>("SELECT status FROM cvms WHERE vm_uuid = @vmUuid", new { vmUuid }));
+        Assert.Equal("gone", await c.ExecuteScalarAsync<string?>("SELECT status FROM cvms WHERE vm_uuid = @vmUuid", new { vmUuid }));
     }
 
     public async ValueTask DisposeAsync()
