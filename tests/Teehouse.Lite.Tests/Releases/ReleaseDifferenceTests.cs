@@ -159,7 +159,7 @@ public sealed class ReleaseDifferenceTests
     private static async Task<string> DeployAsync(ReleaseStage stage, bool kms)
     {
         var image = stage.Sim.State.Options.Images[0].Name;
-        var provision = await Json.ReadAsync(await stage.User.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
+        var provision = await stage.OkAsync(await stage.User.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
             {"name": "diff", "instance_type": "tdx.small", "image": "{{image}}",
              "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "diff", "kms_enabled": {{(kms ? "true" : "false")}}} }
             """), Ct));

@@ -34,7 +34,7 @@ public sealed class ReleaseLifecycleTests
         Assert.Equal("online", teepod.GetProperty("status").GetString());
 
         // Deploy: the guest is told the KMS and gateway Teehouse chose, not left to the host's defaults.
-        var provision = await Json.ReadAsync(await stage.User.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
+        var provision = await stage.OkAsync(await stage.User.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
             {"name": "life", "instance_type": "tdx.small",
              "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "life", "kms_enabled": true,
                               "gateway_enabled": true} }
@@ -122,6 +122,14 @@ internal sealed class ReleaseStage : IAsyncDisposable
         await new UserStore(app.Db).SetCreditsAsync("dana", 50m);
         await new UserStore(app.Db).SetTierAsync("dana", "PRO");
         return new ReleaseStage { Sim = sim, App = app, Admin = admin, User = user, TeepodId = teepodId, KmsUrl = kmsUrl };
+    }
+
+    /// <summary>The JSON of a 2xx answer; anything else fails the test with the answer's body.</summary>
+    public async Task<JsonElement> OkAsync(HttpResponseMessage response)
+    {
+        var body = await response.Content.ReadAsStringAsync(Ct);
+        Assert.True(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}: {body}");
+        return JsonDocument.Parse(body).RootElement.Clone();
     }
 
     public Task<HttpResponseMessage> PatchAsync(string vmUuid, string json) =>
