@@ -49,8 +49,8 @@ public sealed class ReleaseDifferenceTests
         // A VM created on the host by other means, with 0.4.2's list-shaped gpus.
         using var http = new HttpClient();
         var created = await http.PostAsync(new Uri(stage.Sim.BaseUrl, "prpc/CreateVm?json"), new StringContent($$"""
-            {"name": "gpu-vm", "image": "dstack-0.5.5", "compose_file": {{JsonSerializer.Serialize(
-                $$"""{"manifest_version":2,"name":"gpu-vm","runner":"docker-compose","docker_compose_file":"{{JsonEncodedText.Encode(Compose)}}","kms_enabled":false}""")}},
+            {"name": "gpu-vm", "image": "dstack-0.5.5", "compose_file": "{{JsonEncodedText.Encode(
+                $$"""{"manifest_version":2,"name":"gpu-vm","runner":"docker-compose","docker_compose_file":"{{JsonEncodedText.Encode(Compose)}}","kms_enabled":false}""")}}",
              "vcpu": 1, "memory": 1024, "disk_size": 10, "gpus": [{"slot": "18:00.0"}]}
             """, Encoding.UTF8, "application/json"), Ct);
         Assert.Equal(HttpStatusCode.OK, created.StatusCode);
@@ -160,8 +160,8 @@ public sealed class ReleaseDifferenceTests
     {
         var image = stage.Sim.State.Options.Images[0].Name;
         var provision = await stage.OkAsync(await stage.User.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
-            {"name": "diff", "instance_type": "tdx.small", "image": "{{image}}",
-             "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "diff", "kms_enabled": {{(kms ? "true" : "false")}}} }
+            {"name": "difference", "instance_type": "tdx.small", "image": "{{image}}",
+             "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "difference", "kms_enabled": {{(kms ? "true" : "false")}}} }
             """), Ct));
         var committed = await stage.User.PostAsync("/api/v1/cvms", Json.Body(
             $$"""{"app_id": "{{provision.GetProperty("app_id").GetString()}}", "compose_hash": "{{provision.GetProperty("compose_hash").GetString()}}"}"""), Ct);

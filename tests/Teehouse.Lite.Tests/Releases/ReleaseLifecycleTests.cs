@@ -35,8 +35,8 @@ public sealed class ReleaseLifecycleTests
 
         // Deploy: the guest is told the KMS and gateway Teehouse chose, not left to the host's defaults.
         var provision = await stage.OkAsync(await stage.User.PostAsync("/api/v1/cvms/provision", Json.Body($$"""
-            {"name": "life", "instance_type": "tdx.small",
-             "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "life", "kms_enabled": true,
+            {"name": "lifecycle", "instance_type": "tdx.small",
+             "compose_file": {"docker_compose_file": "{{JsonEncodedText.Encode(Compose)}}", "name": "lifecycle", "kms_enabled": true,
                               "gateway_enabled": true} }
             """), Ct));
         var appId = provision.GetProperty("app_id").GetString()!;
