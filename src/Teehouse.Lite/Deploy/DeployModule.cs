@@ -56,6 +56,11 @@ public sealed class DeployModule : ICarterModule
         var gatewayEnabled = composeNode?["gateway_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True
                              || composeNode?["tproxy_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
         var kms = KmsFor(kmsList, request.KmsId, teepod);
+        if (kmsEnabled && kms is not null && teepod.KmsUrl is { } hostKms && !TeepodProbe.SameUrl(kms.Url, hostKms)
+            && !VmmFeatures.Of(teepod.TeepodVersion).HasPerVmKmsUrls)
+            throw ApiException.Conflict(
+                $"Teepod {teepod.Id} runs dstack-vmm {teepod.TeepodVersion}, which gives every CVM its own KMS ({hostKms}); " +
+                $"KMS '{kms.Id}' needs a teepod on dstack-vmm 0.5.2 or newer");
 
         // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with.
         var pubkey = kmsEnabled

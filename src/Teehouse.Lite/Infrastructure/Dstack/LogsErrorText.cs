@@ -6,15 +6,16 @@ namespace Teehouse.Lite.Infrastructure.Dstack;
 /// <summary>
 /// Released dstack-vmm (≤ 0.5.11, main_routes.rs <c>vm_logs</c>) answer a failed <c>GET /logs</c> with HTTP 200 and the
 /// error as the whole body: <c>Unknown channel X</c> for a bad channel, or the Debug text of the tail error (an
-/// <c>std::io::Error</c>: <c>Os { code: 2, kind: NotFound, … }</c>) when the VM or its log file is missing. Only next
-/// answers 404/400. This looks at the first bytes: a body that is one such line and then ends is that error, not a log.
+/// <c>std::io::Error</c>: <c>Os { code: 2, kind: NotFound, … }</c>) when tail cannot be started. Only next answers
+/// 404/400. (A missing VM is an empty 200: see <see cref="VmmClient.OpenLogsAsync"/>.) This looks at the first bytes: a
+/// body that is one such line and then ends is that error, not a log.
 /// </summary>
 internal static partial class LogsErrorText
 {
     private const int HeadBytes = 4096;
 
     /// <summary>How long to wait for the first bytes: an error is written at once, a followed quiet log may send nothing.</summary>
-    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(2);
+    private static readonly TimeSpan Wait = TimeSpan.FromMilliseconds(500);
 
     /// <summary>
     /// Returns the body to stream (the bytes read are put back in front), or throws the error it turned out to be,

@@ -161,12 +161,23 @@ public sealed partial class VmmClient
         var query = string.Create(
             CultureInfo.InvariantCulture,
             $"logs?id={Uri.EscapeDataString(id)}&follow={(follow ? "true" : "false")}&ansi=false&lines={lines}&ch={Uri.EscapeDataString(channel)}");
-        return Features.LogsErrorsAsText ? OpenReleasedLogsAsync(query, ct) : _transport.OpenStreamAsync("Logs", query, ct);
+        return Features.LogsErrorsAsText ? OpenReleasedLogsAsync(id, query, ct) : _transport.OpenStreamAsync("Logs", query, ct);
     }
 
-    private async Task<Stream> OpenReleasedLogsAsync(string query, CancellationToken ct) =>
-        await LogsErrorText.CheckAsync(await _transport.OpenStreamAsync("Logs", query, ct).ConfigureAwait(false), _transport.Peer, ct)
-            .ConfigureAwait(false);
+    /// <summary>
+    /// A released vmm never looks the VM up for <c>/logs</c>: its tail finds no file and the answer is an empty 200, the
+    /// same as a quiet log. So the VM is looked up first, and the text errors it can answer are recognised.
+    /// </summary>
+    private async Task<Stream> OpenReleasedLogsAsync(string id, string query, CancellationToken ct)
+    {
+        if (await GetInfoAsync(id, ct).ConfigureAwait(false) is null)
+        {
+            throw new DstackException(DstackFailure.RemoteError, $"{_transport.Peer.Label}: Logs failed: VM {id} not found (GetInfo)",
+                $"{_transport.Peer.PublicLabel} refused Logs: VM not found", "Logs", 404, "VM not found");
+        }
+        var body = await _transport.OpenStreamAsync("Logs", query, ct).ConfigureAwait(false);
+        return await LogsErrorText.CheckAsync(body, _transport.Peer, ct).ConfigureAwait(false);
+    }
 
     private Task CallWithIdAsync(string method, string id, CancellationToken ct)
     {

@@ -18,6 +18,12 @@ public sealed record VmmFeatures(Version? Version)
     /// <summary><c>UpdateVm</c> exists from 0.5.6 (b0707a81); before it, <c>UpgradeApp</c> + <c>ResizeVm</c>.</summary>
     public bool HasUpdateVm => AtLeast(0, 5, 6);
 
+    /// <summary>
+    /// <c>VmConfiguration.kms_urls</c> / <c>gateway_urls</c> exist from 0.5.2; before, a guest always uses the host's
+    /// own KMS and gateway (serde drops the unknown fields).
+    /// </summary>
+    public bool HasPerVmKmsUrls => AtLeast(0, 5, 2);
+
     /// <summary>Up to 0.5.6 <c>RemoveVm</c> refuses a running VM ("VM is running, stop it first", app.rs).</summary>
     public bool RemoveRefusesRunning => !AtLeast(0, 5, 7);
 
