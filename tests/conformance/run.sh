@@ -98,7 +98,7 @@ api_url="http://127.0.0.1:$api_port"
 
 say "start the simulator on $sim_url"
 # Room for the deploy tests next to the 8 imported VMs (the defaults, 20 vCPU / 100 GB, are about used up).
-"$sim_bin" --port "$sim_port" --vms 8 --max-vcpu 64 --max-memory-mb 262144 >"$work/simulator.log" 2>&1 &
+"$sim_bin" --port "$sim_port" --vmm-version 0.5.11 --vms 8 --max-vcpu 64 --max-memory-mb 262144 >"$work/simulator.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 200); do
   grep -q "simulator listening on" "$work/simulator.log" && break
@@ -300,6 +300,7 @@ check "phala cvms get app-0003 as another user exits non-zero (404)" nonzero "" 
 # The everyday flows of issue 10, each in its own file.
 . "$here/cli_deploy.sh"
 . "$here/cli_flows.sh"
+. "$here/cli_releases.sh"   # the same life cycle on dstack-vmm 0.4.2 and 0.5.5
 check "phala status with a bad key exits non-zero" nonzero "" \
   with_key "$bad_key" phala status
 check "phala status --json with a bad key exits non-zero" nonzero "" \
