@@ -9,7 +9,7 @@ public static class TeepodClients
     /// not admins, never by its address.
     /// </summary>
     public static VmmClient VmmFor(this DstackClientFactory clients, TeepodRecord teepod) =>
-        clients.Vmm(teepod.Endpoint, teepod.AuthToken, Label(teepod.Name));
+        clients.Vmm(teepod.Endpoint, teepod.Credentials(), Label(teepod.Name));
 
     /// <summary>How users are told which teepod failed.</summary>
     public static string Label(string name) => $"teepod '{name}'";
