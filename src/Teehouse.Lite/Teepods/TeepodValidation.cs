@@ -59,7 +59,7 @@ public static partial class TeepodValidation
             "auth_password", $"Must be {min}-1024 characters, without control characters");
         v.Require(username is not null || password is null, "auth_username", "Field required when auth_password is given", "missing");
         v.Require(password is not null || username is null, "auth_password", "Field required when auth_username is given", "missing");
-        if (username is not null && password is not null)
+        if (emptyRemoves && username is not null && password is not null)
             v.Require((username.Length == 0) == (password.Length == 0), "auth_password",
                 "auth_username and auth_password are removed together: give both as empty strings");
         v.Require(string.IsNullOrEmpty(token) || (string.IsNullOrEmpty(username) && string.IsNullOrEmpty(password)), "auth_token",
