@@ -7,5 +7,6 @@ public static class CvmClients
 {
     /// <summary>A client for the vmm that hosts the CVM, naming its teepod (never its address) in what users see.</summary>
     public static VmmClient VmmOf(this DstackClientFactory clients, CvmRow row) =>
-        clients.Vmm(row.TeepodEndpoint, row.TeepodAuthToken, Teepods.TeepodClients.Label(row.TeepodName)).ForVersion(row.TeepodVersion);
+        clients.Vmm(row.TeepodEndpoint, VmmCredentials.Of(row.TeepodAuthToken, row.TeepodAuthUsername, row.TeepodAuthPassword),
+            Teepods.TeepodClients.Label(row.TeepodName)).ForVersion(row.TeepodVersion);
 }

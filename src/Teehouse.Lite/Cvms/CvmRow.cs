@@ -41,6 +41,8 @@ public sealed class CvmRow
     public string TeepodName { get; set; } = "";
     public string TeepodEndpoint { get; set; } = "";
     public string? TeepodAuthToken { get; set; }
+    public string? TeepodAuthUsername { get; set; }
+    public string? TeepodAuthPassword { get; set; }
     public string? TeepodRegion { get; set; }
     public string? TeepodStatus { get; set; }
     public string? TeepodVersion { get; set; }

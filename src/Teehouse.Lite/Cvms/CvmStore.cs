@@ -15,6 +15,7 @@ public sealed partial class CvmStore(Db db)
             c.created_at, c.updated_at, c.last_synced_at, c.gone_at, c.progress_operation, c.progress_target,
             c.progress_started_at, c.progress_correlation_id,
             t.name AS teepod_name, t.endpoint AS teepod_endpoint, t.auth_token AS teepod_auth_token,
+            t.auth_username AS teepod_auth_username, t.auth_password AS teepod_auth_password,
             t.region_identifier AS teepod_region, t.status AS teepod_status, t.teepod_version AS teepod_version, t.kms_url AS teepod_kms_url,
             t.tproxy_base_domain AS gateway_base_domain, t.tproxy_port AS gateway_port,
             t.tproxy_tappd_port AS gateway_agent_port, t.images_json AS teepod_images_json

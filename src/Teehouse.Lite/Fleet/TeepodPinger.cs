@@ -51,7 +51,7 @@ public sealed class TeepodPinger(
         {
             // The same listing reconciles the CVMs recorded for this teepod (status, uptime, instance id, gone).
             var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
-            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.AuthToken, ct, reconcile.ApplyAsync, TeepodClients.Label(teepod.Name));
+            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.Credentials(), ct, reconcile.ApplyAsync, TeepodClients.Label(teepod.Name));
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
             var vmm = clients.VmmFor(teepod);
             var summary = await reconcile.FinishAsync(vmm, ct);

@@ -9,7 +9,7 @@ public static class TeepodClients
     /// not admins, never by its address. It speaks the release the last probe recorded (see <see cref="VmmFeatures"/>).
     /// </summary>
     public static VmmClient VmmFor(this DstackClientFactory clients, TeepodRecord teepod) =>
-        clients.Vmm(teepod.Endpoint, teepod.AuthToken, Label(teepod.Name)).ForVersion(teepod.TeepodVersion);
+        clients.Vmm(teepod.Endpoint, teepod.Credentials(), Label(teepod.Name)).ForVersion(teepod.TeepodVersion);
 
     /// <summary>How users are told which teepod failed.</summary>
     public static string Label(string name) => $"teepod '{name}'";

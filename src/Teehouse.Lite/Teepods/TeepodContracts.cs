@@ -27,7 +27,8 @@ public sealed record TeepodResponse(
     string CreatedAt,
     string? RegionIdentifier,
     bool Listed,
-    string? LastError);
+    string? LastError,
+    string? AuthScheme);
 
 public sealed record KmsCaCertInfo(
     CertName Subject,
@@ -45,7 +46,10 @@ public sealed record KmsCaCertInfo(
 
 public sealed record CertName(string? CommonName, string? Organization, string? Country, string? State, string? Locality);
 
-/// <summary>POST /teepods. Everything is nullable so that all problems are reported together as one 422.</summary>
+/// <summary>
+/// POST /teepods. Everything is nullable so that all problems are reported together as one 422. The vmm is called with
+/// <c>auth_token</c> as Bearer, or <c>auth_username</c> + <c>auth_password</c> as HTTP Basic: one of the two, or none.
+/// </summary>
 public sealed record RegisterTeepodRequest(
     string? Name,
     string? Endpoint,
@@ -56,10 +60,29 @@ public sealed record RegisterTeepodRequest(
     int? TproxyPort,
     int? TproxyTappdPort,
     string? AuthToken,
-    bool? Listed);
+    bool? Listed,
+    string? AuthUsername = null,
+    string? AuthPassword = null)
+{
+    // Records print every member; this one carries secrets.
+    public override string ToString() => $"RegisterTeepodRequest {{ Name = {Name}, Endpoint = {Endpoint} }}";
+}
 
-/// <summary>PUT /teepods/{id}: a field left out (or null) is left unchanged.</summary>
-public sealed record UpdateTeepodRequest(string? Name, bool? Enabled, bool? Listed, string? RegionIdentifier);
+/// <summary>
+/// PUT /teepods/{id}: a field left out (or null) is left unchanged. For the credentials an empty string removes them;
+/// setting a token drops the Basic pair and vice versa.
+/// </summary>
+public sealed record UpdateTeepodRequest(
+    string? Name,
+    bool? Enabled,
+    bool? Listed,
+    string? RegionIdentifier,
+    string? AuthToken = null,
+    string? AuthUsername = null,
+    string? AuthPassword = null)
+{
+    public override string ToString() => $"UpdateTeepodRequest {{ Name = {Name} }}";
+}
 
 /// <summary>GET /teepods/available.</summary>
 public sealed record TierCapacity(string Tier, TierLimits Capacity, List<TeepodNode> Nodes, List<KmsInfo> KmsList);

@@ -27,10 +27,40 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
 
     /// <param name="onBatch">Also hands each page of VMs to the caller (the reconciler), so one listing serves both.</param>
     public async Task<VmmSnapshot> SnapshotAsync(
-        string endpoint, string? authToken, CancellationToken ct, Func<IReadOnlyList<VmInfo>, Task>? onBatch = null,
+        string endpoint, VmmCredentials? credentials, CancellationToken ct, Func<IReadOnlyList<VmInfo>, Task>? onBatch = null,
         string? label = null)
     {
-        var vmm = clients.Vmm(endpoint, authToken, label);
+        try
+        {
+            return await ReadSnapshotAsync(clients.Vmm(endpoint, credentials, label), onBatch, ct);
+        }
+        catch (DstackException e) when (e.Failure == DstackFailure.Unauthorized)
+        {
+            throw Refused(e, endpoint, credentials, label);
+        }
+    }
+
+    /// <summary>
+    /// A 401/403 from the vmm or the proxy in front of it, said the way an operator acts on it: which settings to fix.
+    /// Built from the status alone: the answer's headers and body (a proxy's realm, its HTML page) are not quoted.
+    /// </summary>
+    private static DstackException Refused(DstackException e, string endpoint, VmmCredentials? credentials, string? label)
+    {
+        var peer = DstackPeer.Vmm(endpoint, label);
+        var what = $"refused our credentials (HTTP {e.HttpStatus})";
+        var hint = credentials?.Scheme switch
+        {
+            VmmCredentials.BasicScheme => "check its auth_username and auth_password",
+            VmmCredentials.BearerScheme => "check its auth_token",
+            _ => "register it with auth_token (the vmm's [auth] token) or auth_username and auth_password (HTTP Basic, for a proxy)",
+        };
+        return new DstackException(DstackFailure.Unauthorized, $"{peer.Label} {what}; {hint}", $"{peer.PublicLabel} {what}",
+            e.Method, e.HttpStatus);
+    }
+
+    private static async Task<VmmSnapshot> ReadSnapshotAsync(
+        VmmClient vmm, Func<IReadOnlyList<VmInfo>, Task>? onBatch, CancellationToken ct)
+    {
         var version = await SupportedVersionAsync(vmm, ct);
         var meta = await vmm.GetMetaAsync(ct);
         var images = await vmm.ListImagesAsync(ct);

@@ -9,6 +9,8 @@ public sealed class TeepodRecord
     public string Name { get; set; } = "";
     public string Endpoint { get; set; } = "";
     public string? AuthToken { get; set; }
+    public string? AuthUsername { get; set; }
+    public string? AuthPassword { get; set; }
     public string? RegionIdentifier { get; set; }
     public string? KmsEndpoint { get; set; }
     public string? KmsUrl { get; set; }
@@ -44,6 +46,9 @@ public sealed class TeepodRecord
     /// </summary>
     public string? LastError => LastErrorDetail is null ? null : DetailScrubber.Scrub(LastErrorDetail);
     public string CreatedAt { get; set; } = "";
+
+    /// <summary>What every request to this teepod's vmm carries: Basic, Bearer, or nothing.</summary>
+    public VmmCredentials? Credentials() => VmmCredentials.Of(AuthToken, AuthUsername, AuthPassword);
 }
 
 public static class TeepodStatus

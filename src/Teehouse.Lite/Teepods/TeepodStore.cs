@@ -8,8 +8,8 @@ namespace Teehouse.Lite.Teepods;
 public sealed class TeepodStore(Db db)
 {
     private const string Columns = """
-        id, name, endpoint, auth_token, region_identifier, kms_endpoint, kms_url, kms_version, kms_ca_cert_pem,
-        tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port, tproxy_tappd_port, teepod_version,
+        id, name, endpoint, auth_token, auth_username, auth_password, region_identifier, kms_endpoint, kms_url, kms_version,
+        kms_ca_cert_pem, tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port, tproxy_tappd_port, teepod_version,
         max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb, max_disk_size_in_gb, status, enabled, listed,
         vm_count, used_vcpu, used_memory_mb, images_json, last_ping_at, last_seen_at, last_error AS last_error_detail, created_at
         """;
@@ -43,13 +43,13 @@ public sealed class TeepodStore(Db db)
         try
         {
             var id = await c.ExecuteScalarAsync<long>("""
-                INSERT INTO teepods (name, endpoint, auth_token, region_identifier, kms_endpoint, kms_url, kms_version,
-                    kms_ca_cert_pem, tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port,
+                INSERT INTO teepods (name, endpoint, auth_token, auth_username, auth_password, region_identifier, kms_endpoint,
+                    kms_url, kms_version, kms_ca_cert_pem, tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port,
                     tproxy_tappd_port, teepod_version, max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb,
                     max_disk_size_in_gb, status, enabled, listed, vm_count, used_vcpu, used_memory_mb, images_json,
                     last_ping_at, last_seen_at, last_error, created_at)
-                VALUES (@Name, @Endpoint, @AuthToken, @RegionIdentifier, @KmsEndpoint, @KmsUrl, @KmsVersion,
-                    @KmsCaCertPem, @TproxyEndpoint, @TproxyUrl, @TproxyVersion, @TproxyBaseDomain, @TproxyPort,
+                VALUES (@Name, @Endpoint, @AuthToken, @AuthUsername, @AuthPassword, @RegionIdentifier, @KmsEndpoint,
+                    @KmsUrl, @KmsVersion, @KmsCaCertPem, @TproxyEndpoint, @TproxyUrl, @TproxyVersion, @TproxyBaseDomain, @TproxyPort,
                     @TproxyTappdPort, @TeepodVersion, @MaxCvmNumber, @MaxAllocableVcpu, @MaxAllocableMemoryInMb,
                     @MaxDiskSizeInGb, @Status, @Enabled, @Listed, @VmCount, @UsedVcpu, @UsedMemoryMb, @ImagesJson,
                     @LastPingAt, @LastSeenAt, @LastErrorDetail, @CreatedAt)
@@ -63,8 +63,13 @@ public sealed class TeepodStore(Db db)
         }
     }
 
-    /// <summary>Applies the given fields; false when the new name collides with another teepod.</summary>
-    public async Task<bool> UpdateAsync(long id, string? name, bool? enabled, bool? listed, string? regionIdentifier)
+    /// <summary>
+    /// Applies the given fields; false when the new name collides with another teepod. <paramref name="setAuth"/>
+    /// replaces all three credential columns at once (a teepod stores a token or a user name and password, never both).
+    /// </summary>
+    public async Task<bool> UpdateAsync(
+        long id, string? name, bool? enabled, bool? listed, string? regionIdentifier,
+        bool setAuth = false, string? authToken = null, string? authUsername = null, string? authPassword = null)
     {
         await using var c = await db.OpenAsync();
         try
@@ -74,9 +79,12 @@ public sealed class TeepodStore(Db db)
                     name = COALESCE(@name, name),
                     enabled = COALESCE(@enabled, enabled),
                     listed = COALESCE(@listed, listed),
-                    region_identifier = COALESCE(@regionIdentifier, region_identifier)
+                    region_identifier = COALESCE(@regionIdentifier, region_identifier),
+                    auth_token = CASE WHEN @setAuth THEN @authToken ELSE auth_token END,
+                    auth_username = CASE WHEN @setAuth THEN @authUsername ELSE auth_username END,
+                    auth_password = CASE WHEN @setAuth THEN @authPassword ELSE auth_password END
                 WHERE id = @id
-                """, new { id, name, enabled, listed, regionIdentifier });
+                """, new { id, name, enabled, listed, regionIdentifier, setAuth, authToken, authUsername, authPassword });
             return true;
         }
         catch (SqliteException e) when (e.SqliteErrorCode == 19)

@@ -46,7 +46,7 @@ public sealed class TeepodsModule : ICarterModule
         var endpoint = TeepodValidation.NormalizeEndpoint(request.Endpoint!);
         await ThrowIfTakenAsync(store, name, endpoint);
 
-        var snapshot = await probe.SnapshotAsync(endpoint, request.AuthToken, ct, label: TeepodClients.Label(name));
+        var snapshot = await probe.SnapshotAsync(endpoint, TeepodValidation.CredentialsOf(request), ct, label: TeepodClients.Label(name));
         var kmsUrl = request.KmsEndpoint?.Trim().TrimEnd('/') ?? snapshot.Meta.Kms?.Url;
         var kms = kmsUrl is null ? null : await probe.KmsAsync(kmsUrl, required: request.KmsEndpoint is not null, ct);
         var gatewayUrl = request.TproxyEndpoint?.Trim().TrimEnd('/') ?? snapshot.Meta.Gateway?.Url;
@@ -58,6 +58,8 @@ public sealed class TeepodsModule : ICarterModule
             Name = name,
             Endpoint = endpoint,
             AuthToken = request.AuthToken,
+            AuthUsername = request.AuthUsername,
+            AuthPassword = request.AuthPassword,
             RegionIdentifier = request.RegionIdentifier,
             KmsEndpoint = request.KmsEndpoint,
             KmsUrl = kms?.Url,
@@ -98,7 +100,7 @@ public sealed class TeepodsModule : ICarterModule
         var normalized = TeepodValidation.NormalizeEndpoint(endpoint);
         if (!Infrastructure.Dstack.DstackClientFactory.TryValidateEndpoint(normalized, out var why))
             throw ValidationException.For("query", "endpoint", $"Invalid dstack-vmm endpoint: {why}");
-        var snapshot = await probe.SnapshotAsync(normalized, authToken: null, ct);
+        var snapshot = await probe.SnapshotAsync(normalized, credentials: null, ct);
         if (snapshot.Images.Count == 0)
             throw ApiException.Conflict($"Teepod {normalized} answers (dstack-vmm {snapshot.Version}) but offers no guest OS images");
         return TypedResults.NoContent();
@@ -110,7 +112,11 @@ public sealed class TeepodsModule : ICarterModule
         var current = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
         if (request.Name is not null && await store.FindConflictAsync(request.Name, null, exceptId: current.Id) is { } other)
             throw ApiException.Conflict($"Teepod {other.Id} is already named '{other.Name}'");
-        if (!await store.UpdateAsync(teepodId, request.Name, request.Enabled, request.Listed, request.RegionIdentifier))
+        // New credentials are stored without a probe, so an operator can rotate on either side first; the next request
+        // (and the next ping, which records a refusal as last_error) uses them.
+        var auth = TeepodValidation.CredentialsAfter(request, current);
+        if (!await store.UpdateAsync(teepodId, request.Name, request.Enabled, request.Listed, request.RegionIdentifier,
+                auth is not null, auth?.Token, auth?.Username, auth?.Password))
             throw ApiException.Conflict($"A teepod named '{request.Name}' already exists");
         var updated = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
         return TypedResults.Json(TeepodMapping.ToResponse(updated, isAdmin: true), TeepodsJson.Default.TeepodResponse);

@@ -53,15 +53,16 @@ public sealed class DstackClientFactory : IDisposable
     /// </summary>
     /// <param name="label">How the public error detail names this host, e.g. <c>teepod 'tdx-1'</c>; default "the teepod".</param>
     /// <exception cref="ArgumentException">The endpoint is not valid (see <see cref="TryValidateEndpoint"/>) or the token has control characters.</exception>
-    public VmmClient Vmm(string endpoint, string? authToken = null, string? label = null)
+    public VmmClient Vmm(string endpoint, string? authToken = null, string? label = null) =>
+        Vmm(endpoint, VmmCredentials.Bearer(authToken), label);
+
+    /// <summary>A client for the dstack-vmm at <paramref name="endpoint"/> that sends <paramref name="credentials"/> on every request (pRPC and <c>/logs</c>).</summary>
+    /// <exception cref="ArgumentException">The endpoint is not valid (see <see cref="TryValidateEndpoint"/>).</exception>
+    public VmmClient Vmm(string endpoint, VmmCredentials? credentials, string? label = null)
     {
         var parsed = DstackEndpoint.Parse(endpoint, nameof(endpoint));
-        if (authToken is not null && authToken.Any(char.IsControl))
-        {
-            throw new ArgumentException("the token must not contain control characters", nameof(authToken));
-        }
-
-        return new VmmClient(parsed.Display, Transport(parsed, DstackPeer.Vmm(parsed.Display, label), authToken));
+        var peer = DstackPeer.Vmm(parsed.Display, label) with { CredentialsHint = CredentialsHint(credentials) };
+        return new VmmClient(parsed.Display, Transport(parsed, peer, credentials));
     }
 
     /// <summary>A client for the KMS at <paramref name="url"/>, e.g. <c>https://kms:8000</c>.</summary>
@@ -108,14 +109,19 @@ public sealed class DstackClientFactory : IDisposable
         _unix.Clear();
     }
 
-    private PrpcTransport Transport(DstackEndpoint endpoint, DstackPeer peer, string? token, bool raTls = false)
+    private PrpcTransport Transport(DstackEndpoint endpoint, DstackPeer peer, VmmCredentials? credentials, bool raTls = false)
     {
         ObjectDisposedException.ThrowIf(_disposed, this);
         var http = endpoint.UnixSocketPath is { } path
             ? _unix.GetOrAdd(path, static p => new Lazy<HttpClient>(() => NewClient(UnixSocketHandler(p)))).Value
             : raTls ? _raTls : _tcp;
-        return new PrpcTransport(http, endpoint, peer, token, _requestTimeout);
+        return new PrpcTransport(http, endpoint, peer, credentials, _requestTimeout);
     }
+
+    // Only in the full detail (admins, logs): which of the teepod's settings a 401/403 points at.
+    private static string CredentialsHint(VmmCredentials? credentials) => credentials?.Scheme == VmmCredentials.BasicScheme
+        ? "check the teepod's user name and password"
+        : "check the teepod's token";
 
     private static HttpClient NewClient(SocketsHttpHandler handler) =>
         // The per-call timeout is ours (PrpcTransport); HttpClient's would also cut off followed log streams.

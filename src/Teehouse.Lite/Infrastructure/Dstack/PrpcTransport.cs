@@ -24,15 +24,15 @@ internal sealed class PrpcTransport
     private readonly HttpClient _http;
     private readonly DstackEndpoint _endpoint;
     private readonly DstackPeer _peer;
-    private readonly string? _token;
+    private readonly VmmCredentials? _credentials;
     private readonly TimeSpan _timeout;
 
-    public PrpcTransport(HttpClient http, DstackEndpoint endpoint, DstackPeer peer, string? token, TimeSpan timeout)
+    public PrpcTransport(HttpClient http, DstackEndpoint endpoint, DstackPeer peer, VmmCredentials? credentials, TimeSpan timeout)
     {
         _http = http;
         _endpoint = endpoint;
         _peer = peer;
-        _token = string.IsNullOrEmpty(token) ? null : token;
+        _credentials = credentials;
         _timeout = timeout;
     }
 
@@ -152,9 +152,9 @@ internal sealed class PrpcTransport
 
     private void Authorize(HttpRequestMessage request)
     {
-        if (_token is not null)
+        if (_credentials is not null)
         {
-            request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", _token);
+            request.Headers.Authorization = _credentials.Header();
         }
     }
 
