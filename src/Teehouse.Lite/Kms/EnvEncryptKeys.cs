@@ -31,7 +31,7 @@ public sealed partial class EnvEncryptKeys(
     private const string Method = "GetAppEnvEncryptPubKey";
 
     /// <summary>How long the KMS is asked alone before the relays join in: a KMS that answers at all answers in milliseconds.</summary>
-    public static TimeSpan HeadStart(TimeSpan deadline) => TimeSpan.FromMilliseconds(Math.Min(deadline.TotalMilliseconds / 4, 1000));
+    private static TimeSpan HeadStart(TimeSpan deadline) => TimeSpan.FromMilliseconds(Math.Min(deadline.TotalMilliseconds / 4, 1000));
 
     /// <param name="appId">40 lowercase hex characters (see <see cref="Shared.AppIds.TryNormalize"/>).</param>
     /// <exception cref="DstackException">No verified key: the KMS and every relay failed, a signature did not verify
@@ -46,19 +46,18 @@ public sealed partial class EnvEncryptKeys(
         var request = new Request(kms, appId, PinAsync(kms, appId, token), deadlineAfter, ct);
         try
         {
-            var directPeer = new Peer($"{label} ({kms.Url})", label, null);
-            var direct = AttemptAsync(request, directPeer, () => clients.Kms(kms.Url, label).GetAppEnvEncryptPubKeyAsync(appId, token));
+            var direct = AttemptAsync(request, new Peer($"{label} ({kms.Url})", label, null), () => clients.Kms(kms.Url, label).GetAppEnvEncryptPubKeyAsync(appId, token));
             await Task.WhenAny(direct, Task.Delay(HeadStart(deadlineAfter), token));
             if (direct.IsCompleted && IsFinal(await direct)) return Result(await direct);
 
-            var attempts = new List<(Task<Outcome> Task, Peer Peer)> { (direct, directPeer) };
+            var attempts = new List<Task<Outcome>> { direct };
             foreach (var teepod in await RelaysAsync(kms))
             {
                 var peer = new Peer($"{TeepodClients.Label(teepod.Name)} ({teepod.Endpoint})", TeepodClients.Label(teepod.Name), teepod);
-                attempts.Add((AttemptAsync(request, peer, () => clients.VmmFor(teepod).GetAppEnvEncryptPubKeyAsync(appId, token)), peer));
+                attempts.Add(AttemptAsync(request, peer, () => clients.VmmFor(teepod).GetAppEnvEncryptPubKeyAsync(appId, token)));
             }
 
-            var pending = attempts.Select(a => a.Task).ToList();
+            var pending = attempts.ToList();
             while (pending.Count > 0)
             {
                 var finished = await Task.WhenAny(pending);
@@ -69,7 +68,7 @@ public sealed partial class EnvEncryptKeys(
                         appId, kms.Id, relay.Id);
                 if (outcome.Key is not null || (finished == direct && IsFinal(outcome))) return Result(outcome);
             }
-            throw Failure(request, [.. attempts.Select(a => a.Task.Result)]);
+            throw Failure(request, [.. attempts.Select(a => a.Result)]);
         }
         finally
         {

@@ -22,8 +22,8 @@ public static class EnvKeyCheck
 {
     public static EnvKeyVerdict Check(EnvEncryptPublicKey answer, string appIdHex, string pin)
     {
-        var appId = Convert.FromHexString(appIdHex);
-        var publicKey = Convert.FromHexString(answer.PublicKey);
+        if (Bytes(appIdHex, 20) is not { } appId) return new EnvKeyVerdict(false, null, $"the app id '{appIdHex}' is not 20 bytes of hex");
+        if (Bytes(answer.PublicKey, 32) is not { } publicKey) return new EnvKeyVerdict(false, null, "the public key is not 32 bytes of hex");
         var hasV1 = answer.SignatureV1.Length > 0;
         var hasLegacy = answer.Signature.Length > 0;
         if (!hasV1 && !hasLegacy) return new EnvKeyVerdict(false, null, "the answer carries no signature");
@@ -51,26 +51,26 @@ public static class EnvKeyCheck
     /// <summary>The key the answer's signatures recover to, whatever it is: what an admin compares with the KMS's own.</summary>
     public static string? SignerOf(EnvEncryptPublicKey answer, string appIdHex)
     {
-        var appId = Convert.FromHexString(appIdHex);
-        var publicKey = Convert.FromHexString(answer.PublicKey);
+        if (Bytes(appIdHex, 20) is not { } appId || Bytes(answer.PublicKey, 32) is not { } publicKey) return null;
         if (answer.SignatureV1.Length > 0 && answer.Timestamp >= 0
             && Recover(answer.SignatureV1, s => EnvKeySignature.RecoverV1Signer(appId, (ulong)answer.Timestamp, publicKey, s)) is { } v1)
             return v1;
         return answer.Signature.Length > 0 ? Recover(answer.Signature, s => EnvKeySignature.RecoverLegacySigner(appId, publicKey, s)) : null;
     }
 
-    private static string? Recover(string signatureHex, Func<byte[], byte[]?> recover)
+    private static string? Recover(string signatureHex, Func<byte[], byte[]?> recover) =>
+        Bytes(signatureHex, K256.RecoverableSignatureSize) is { } signature && recover(signature) is { } key ? Convert.ToHexStringLower(key) : null;
+
+    private static byte[]? Bytes(string hex, int length)
     {
-        if (signatureHex.Length != K256.RecoverableSignatureSize * 2) return null;
-        byte[] signature;
+        if (hex.Length != length * 2) return null;
         try
         {
-            signature = Convert.FromHexString(signatureHex);
+            return Convert.FromHexString(hex);
         }
         catch (FormatException)
         {
             return null;
         }
-        return recover(signature) is { } key ? Convert.ToHexStringLower(key) : null;
     }
 }
