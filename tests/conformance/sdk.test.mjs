@@ -343,6 +343,27 @@ describe("KMS: getAppEnvEncryptPubKey and the SDK's env encryption", () => {
     }
   });
 
+  it("the SDK's own verifyEnvEncryptPublicKey recovers the signer the KMS's GetMeta names, the key Teehouse pinned",
+    { skip: !SIM_URL && "CONFORMANCE_SIM_URL not set" }, async () => {
+      // The KMS's k256 key as the KMS itself states it (pRPC GetMeta), not as Teehouse relays it.
+      const meta = await (await fetch(`${SIM_URL}/kms/prpc/GetMeta?json`, {
+        method: "POST", headers: { "Content-Type": "application/json" }, body: "{}",
+      })).json();
+      assert.match(meta.k256_pubkey, /^0[23][0-9a-f]{64}$/, `GetMeta k256_pubkey ${meta.k256_pubkey}`);
+      const key = await sdk("getAppEnvEncryptPubKey()", user, path,
+        (c) => c.getAppEnvEncryptPubKey({ kms: KMS_ID, app_id: APP_ID }));
+      const signer = verifyEnvEncryptPublicKey(Buffer.from(key.public_key, "hex"), Buffer.from(key.signature, "hex"), APP_ID);
+      assert.equal(signer, `0x${meta.k256_pubkey}`, "the SDK recovers another signer than the KMS's k256 key");
+
+      // Teehouse's own check (it verified before answering) pinned the very key the SDK's independent check found.
+      const response = await fetch(`${BASE_URL}/kms/pins`, { headers: { "X-API-Key": ADMIN_KEY } });
+      assert.equal(response.status, 200, `GET /kms/pins: ${await response.clone().text()}`);
+      const pin = (await response.json()).items.find((p) => p.kms_id === KMS_ID);
+      assert.ok(pin, `no pin for ${KMS_ID}`);
+      assert.equal(pin.k256_pubkey, meta.k256_pubkey);
+      assert.equal(pin.source, "first_use");
+    });
+
   it("0x-prefixed app id: the same key", async () => {
     const plain = await user.getAppEnvEncryptPubKey({ kms: KMS_ID, app_id: APP_ID });
     const prefixed = await sdk("getAppEnvEncryptPubKey(0x…)", user, `/kms/${KMS_ID}/pubkey/0x${APP_ID}`,

@@ -70,7 +70,7 @@ public sealed class CvmsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> Get(
         string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
-        KmsCatalog kmsCatalog, LogCapabilities caps, ILogger<CvmsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, LogCapabilities caps, Kms.EnvEncryptKeys envKeys, ILogger<CvmsModule> logger, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
         VmInfo? live = null;
@@ -85,7 +85,7 @@ public sealed class CvmsModule : ICarterModule
                 // An imported KMS app's key is learnt once, here, where one CVM is read: lists only ever read it back.
                 if (row.EnvPubkey is null && AppComposeParser.Parse(live.Configuration?.ComposeFile)?.KmsEnabled == true)
                 {
-                    row.EnvPubkey = (await vmm.GetAppEnvEncryptPubKeyAsync(row.AppId, ct)).PublicKey;
+                    row.EnvPubkey = (await envKeys.FromVmmAsync(vmm, TeepodClients.Label(row.TeepodName), row.TeepodKmsUrl, row.AppId, ct)).PublicKey;
                     await queries.RememberEnvPubkeyAsync(row.AppId, row.EnvPubkey);
                 }
             }

@@ -26,7 +26,7 @@ public sealed class DeployModule : ICarterModule
 
     private static async Task<IResult> Provision(
         ProvisionCvmRequest request, CurrentUser current, TeepodStore teepods, PendingStore pending, CvmStore cvms, Quota quota,
-        KmsCatalog kmsCatalog, Infrastructure.Dstack.DstackClientFactory clients, CancellationToken ct)
+        KmsCatalog kmsCatalog, Infrastructure.Dstack.DstackClientFactory clients, Kms.EnvEncryptKeys envKeys, CancellationToken ct)
     {
         var enabled = await teepods.ListAsync(includeDisabled: false);
         var kmsList = kmsCatalog.ListFor(enabled);
@@ -62,9 +62,10 @@ public sealed class DeployModule : ICarterModule
                 $"Teepod {teepod.Id} runs dstack-vmm {teepod.TeepodVersion}, which gives every CVM its own KMS ({hostKms}); " +
                 $"KMS '{kms.Id}' needs a teepod on dstack-vmm 0.5.2 or newer");
 
-        // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with.
+        // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with, verified
+        // against that KMS's pinned k256 key.
         var pubkey = kmsEnabled
-            ? (await clients.VmmFor(teepod).GetAppEnvEncryptPubKeyAsync(appId, ct)).PublicKey
+            ? (await envKeys.FromVmmAsync(clients.VmmFor(teepod), TeepodClients.Label(teepod.Name), teepod.KmsUrl, appId, ct)).PublicKey
             : null;
 
         var now = DateTime.UtcNow;

@@ -13,4 +13,5 @@ namespace Teehouse.Lite.Kms;
     UseStringEnumConverter = true)]
 [JsonSerializable(typeof(KmsListResponse))]
 [JsonSerializable(typeof(EnvEncryptPubkeyResponse))]
+[JsonSerializable(typeof(KmsPinsResponse))]
 public partial class KmsJson : JsonSerializerContext;

@@ -1,13 +1,18 @@
 using System.Globalization;
 using Carter;
-using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Auth;
+using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Kms;
 
-/// <summary>The KMSs of <c>[[kms]]</c> and the env-encryption keys they hand out, for any signed-in user.</summary>
+/// <summary>
+/// The KMSs of <c>[[kms]]</c> and the env-encryption keys they hand out, for any signed-in user; for admins, the k256
+/// keys those are verified against (<c>/kms/pins</c>, a literal segment, so it wins over <c>/kms/{kms}</c>; the config
+/// refuses a KMS id or slug "pins").
+/// </summary>
 public sealed class KmsModule : ICarterModule
 {
     public const int DefaultPageSize = 50;
@@ -17,6 +22,7 @@ public sealed class KmsModule : ICarterModule
     {
         var group = app.MapGroup("/api/v1/kms").RequireAuthorization();
         group.MapGet("/", List);
+        group.MapGet($"/{ConfigValidator.ReservedKmsName}", Pins).RequireAuthorization(Policies.Admin);
         group.MapGet("/{kms}", Get);
         group.MapGet("/{kms}/pubkey/{appId}", GetPubkey);
     }
@@ -43,16 +49,38 @@ public sealed class KmsModule : ICarterModule
         return TypedResults.Json(KmsInfo.From(entry), SharedJson.Default.KmsInfo);
     }
 
-    private static async Task<IResult> GetPubkey(
-        string kms, string appId, KmsCatalog catalog, DstackClientFactory clients, TeepodStore teepods,
-        ILogger<KmsModule> logger, CancellationToken ct)
+    private static async Task<IResult> GetPubkey(string kms, string appId, KmsCatalog catalog, EnvEncryptKeys keys, CancellationToken ct)
     {
         if (!AppIds.TryNormalize(appId, out var normalized))
             throw ValidationException.For("path", "app_id", "App ID must be 40 hex characters, optionally prefixed with 0x");
         var entry = await catalog.FindAsync(kms) ?? throw NotFound(kms);
-        var key = await EnvEncryptKeys.GetAsync(entry, normalized, clients, teepods, logger, ct);
+        var key = await keys.GetAsync(entry, normalized, ct);
         return TypedResults.Json(key, KmsJson.Default.EnvEncryptPubkeyResponse);
     }
+
+    /// <summary>Every KMS of the catalog with its pin, then pins recorded for URLs the catalog no longer has. Reads only.</summary>
+    private static async Task<IResult> Pins(KmsCatalog catalog, KmsPins pins, KmsPinStore store)
+    {
+        var recorded = (await store.ListAsync()).ToDictionary(r => r.Url, StringComparer.Ordinal);
+        var items = new List<KmsPinView>();
+        foreach (var entry in await catalog.EntriesAsync())
+        {
+            var key = KmsPinStore.Key(entry.Url);
+            var row = recorded.GetValueOrDefault(key);
+            recorded.Remove(key);
+            items.Add(pins.ConfiguredFor(entry) is { } configured
+                ? new KmsPinView(entry.Id, entry.Url, Infrastructure.Crypto.K256.TryParseCompressed(configured, out var k) ? k : configured,
+                    "config", null, null, null, null, null)
+                : View(entry.Id, entry.Url, row));
+        }
+        items.AddRange(recorded.Values.Select(r => View(null, r.Url, r)));
+        return TypedResults.Json(new KmsPinsResponse(items, items.Count), KmsJson.Default.KmsPinsResponse);
+    }
+
+    private static KmsPinView View(string? id, string url, KmsPinRecord? row) => row is null
+        ? new KmsPinView(id, url, null, null, null, null, null, null, null)
+        : new KmsPinView(id, url, row.K256Pubkey, "first_use", row.LearnedAt, row.LearnedFrom,
+            row.LastMismatchK256Pubkey, row.LastMismatchAt, row.LastMismatchFrom);
 
     private static ApiException NotFound(string kms) => ApiException.NotFound($"KMS '{kms}' not found");
 

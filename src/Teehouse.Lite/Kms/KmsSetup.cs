@@ -6,5 +6,9 @@ namespace Teehouse.Lite.Kms;
 public static class KmsSetup
 {
     public static IServiceCollection AddKms(this IServiceCollection services) =>
-        services.AddSingleton<ICarterModule, KmsModule>().AddJsonTypes(KmsJson.Default);
+        services.AddSingleton<KmsPinStore>()
+            .AddSingleton<KmsPins>()
+            .AddSingleton<EnvEncryptKeys>()
+            .AddSingleton<ICarterModule, KmsModule>()
+            .AddJsonTypes(KmsJson.Default);
 }

@@ -273,7 +273,8 @@ public sealed class KmsApiTests : IAsyncLifetime
 
     /// <summary>
     /// The real-world case: the KMS is reachable only from the host (the vmm announces it at an address Teehouse cannot
-    /// reach). A second simulator, with its own KMS keys, plays that teepod: its vmm answers for its KMS.
+    /// reach). A second simulator, with its own KMS keys, plays that teepod: its vmm answers for its KMS. Its GetMeta
+    /// cannot be read, so its k256 key is pinned in the config (without, see KmsPinningTests).
     /// </summary>
     [Fact]
     public async Task A_kms_reachable_only_from_its_teepod_is_asked_through_that_teepods_vmm()
@@ -282,7 +283,7 @@ public sealed class KmsApiTests : IAsyncLifetime
         await using var host = await SimulatorHost.StartAsync(new SimulatorOptions { Port = 0, Seed = 7, KmsUrls = [hostOnlyKms] });
         // The [[kms]] entry spells the url differently (case, trailing slash): still the same KMS.
         await using var app = await StartAppAsync(c =>
-            c.Kms.Add(new() { Id = "host-kms", Url = hostOnlyKms.ToUpperInvariant() + "/", Version = "0.5.5" }));
+            c.Kms.Add(new() { Id = "host-kms", Url = hostOnlyKms.ToUpperInvariant() + "/", Version = "0.5.5", K256Pubkey = host.State.KmsK256PublicKey }));
         using var admin = await app.AdminClientAsync();
         using var user = await app.UserClientAsync();
         var path = $"/api/v1/kms/host-kms/pubkey/{AppId}";

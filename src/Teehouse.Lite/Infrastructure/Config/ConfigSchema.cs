@@ -20,7 +20,7 @@ public static class ConfigSchema
         "vmm.request_timeout_ms", "vmm.ping_interval_s", "vmm.ping_concurrency",
         "tiers.*.max_instances", "tiers.*.max_vcpu", "tiers.*.max_memory", "tiers.*.max_disk",
         "kms[].id", "kms[].slug", "kms[].url", "kms[].version", "kms[].chain_id",
-        "kms[].kms_contract_address", "kms[].gateway_app_id",
+        "kms[].kms_contract_address", "kms[].gateway_app_id", "kms[].k256_pubkey",
     };
 
     /// <summary>Replaces the free-form name of a tier with <c>*</c>: <c>tiers.PRO.max_vcpu</c> → <c>tiers.*.max_vcpu</c>.</summary>

@@ -7,6 +7,8 @@ public static class ConfigValidator
 {
     private static readonly string[] LogLevels = ["verbose", "debug", "information", "warning", "error", "fatal"];
 
+    public const string ReservedKmsName = "pins";
+
     public static List<string> Validate(TeehouseConfig c)
     {
         var problems = new List<string>();
@@ -53,6 +55,12 @@ public static class ConfigValidator
             else if (!ids.Add(kms.Id)) problems.Add($"{where}.id: '{kms.Id}' is used twice");
             if (!IsHttpUrl(kms.Url)) problems.Add($"{where}.url: '{kms.Url}' is not an http(s) URL");
             if (kms.ChainId is < 0) problems.Add($"{where}.chain_id: must not be negative");
+            if (kms.K256Pubkey is not null && !Crypto.K256.TryParseCompressed(kms.K256Pubkey, out _))
+                problems.Add($"{where}.k256_pubkey: '{kms.K256Pubkey}' is not a compressed secp256k1 public key "
+                             + "(66 hex characters starting with 02 or 03, as the KMS's GetMeta reports k256_pubkey)");
+            // GET /api/v1/kms/pins is the admin's view of the pins: a KMS of that name could not be looked up.
+            if (kms.Id == ReservedKmsName || kms.Slug == ReservedKmsName)
+                problems.Add($"{where}: '{ReservedKmsName}' is reserved (GET /api/v1/kms/{ReservedKmsName}); use another id or slug");
         }
         return problems;
     }

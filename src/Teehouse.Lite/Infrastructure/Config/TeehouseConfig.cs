@@ -61,4 +61,10 @@ public sealed class KmsConfig
     public long? ChainId { get; set; }
     public string? KmsContractAddress { get; set; }
     public string? GatewayAppId { get; set; }
+
+    /// <summary>
+    /// The KMS's k256 signing key (33-byte compressed, hex), against which every env-encryption key it hands out is
+    /// checked. Unset: pinned on first use from the KMS's own GetMeta (kept in the kms_pins table).
+    /// </summary>
+    public string? K256Pubkey { get; set; }
 }
