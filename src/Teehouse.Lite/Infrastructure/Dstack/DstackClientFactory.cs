@@ -34,8 +34,9 @@ public sealed class DstackClientFactory : IDisposable
         // The KMS and gateway serve HTTPS with RA-TLS certificates issued by the KMS's own root CA, which no system
         // trust store holds (dstack's own tools call them with `curl -k`). We read only public facts from them (the
         // CA certificate we display, the gateway's info); the env-encryption key they hand out is signed with the
-        // KMS's k256 key, which the deploying client verifies. So certificate validation is skipped for these two
-        // peers only; dstack-vmm connections keep full validation.
+        // KMS's k256 key, which Teehouse Lite verifies against the KMS's pin (Kms/EnvKeyCheck) before passing it on,
+        // and the client can verify again. So certificate validation is skipped for these two peers only; dstack-vmm
+        // connections keep full validation.
         _raTls = NewClient(new SocketsHttpHandler
         {
             PooledConnectionIdleTimeout = PooledIdleTimeout,
