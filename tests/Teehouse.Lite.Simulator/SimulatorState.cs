@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Teehouse.Lite.Simulator.Faults;
 using Teehouse.Lite.Simulator.Kms;
+using Teehouse.Lite.Simulator.Profiles;
 using Teehouse.Lite.Simulator.Prpc;
 using Teehouse.Lite.Simulator.Vms;
 
@@ -27,6 +28,7 @@ public sealed class SimulatorState : IDisposable
     internal SimulatorState(SimulatorOptions options)
     {
         Options = options;
+        Profile = VmmProfile.Parse(options.VmmVersion);
         _random = new Random(options.Seed);
         _images = options.Images.ToDictionary(i => i.Name, StringComparer.Ordinal);
         CidCapacity = Math.Max(options.MaxCvmNumber, (uint)Math.Max(options.PrepopulateVms, 0));
@@ -36,6 +38,15 @@ public sealed class SimulatorState : IDisposable
     }
 
     public SimulatorOptions Options { get; }
+
+    /// <summary>The dstack release being simulated.</summary>
+    public VmmProfile Profile { get; }
+
+    /// <summary>CARGO_PKG_VERSION as reported (an explicit <see cref="SimulatorOptions.Version"/> wins).</summary>
+    public string ReportedVersion => Options.Version ?? Profile.ReportedVersion;
+
+    /// <summary>Git revision as reported (an explicit <see cref="SimulatorOptions.Rev"/> wins).</summary>
+    public string ReportedRev => Options.Rev ?? Profile.Rev;
 
     internal Lock Sync { get; } = new();
 
