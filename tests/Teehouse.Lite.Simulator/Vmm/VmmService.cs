@@ -246,7 +246,7 @@ internal sealed partial class VmmService : IPrpcService
     private object? RemoveNow(string id)
     {
         var exists = _state.TryGetVm(id, out var vm);
-        if (exists && vm.Running)
+        if (_profile.RemoveRefusesRunning && exists && vm.Running)
         {
             throw new PrpcException("Failed to remove VM", "VM is running, stop it first");
         }

@@ -56,8 +56,8 @@ internal sealed class ProfileSim : IAsyncDisposable
         $$"""{"manifest_version":2,"name":"{{name}}","runner":"docker-compose","docker_compose_file":"services: {}","gateway_enabled":false,"kms_enabled":false}""";
 
     /// <summary>A CreateVm body for a small VM on the default image.</summary>
-    public static string CreateBody(string name, string extra = "") =>
-        $$"""{"name":"{{name}}","image":"dstack-0.5.5","compose_file":"{{JsonEncodedText.Encode(Compose(name))}}","vcpu":1,"memory":1024,"disk_size":20{{extra}}}""";
+    public static string CreateBody(string name, string extra = "", string? compose = null) =>
+        $$"""{"name":"{{name}}","image":"dstack-0.5.5","compose_file":"{{JsonEncodedText.Encode(compose ?? Compose(name))}}","vcpu":1,"memory":1024,"disk_size":20{{extra}}}""";
 
     public async ValueTask DisposeAsync()
     {

@@ -182,4 +182,40 @@ public sealed class SimulatorProfileVmTests
         Assert.Equal(HttpStatusCode.OK,
             (await sim.CallAsync("CreateVm", ProfileSim.CreateBody("g", ""","gpus":{"gpus":[],"attach_mode":"listed"}"""))).Status);
     }
+
+    [Fact]
+    public async Task UpgradeApp_on_0_4_2_reloads_only_for_ports_and_has_no_gpus_field()
+    {
+        // A VM whose image went missing: reloading it fails, so whether UpgradeApp reloads shows.
+        const string gpus = ""","gpus":{"gpus":[],"attach_mode":"listed"}""";
+        await using (var old = await ProfileSim.StartAsync("0.4.2"))
+        {
+            var id = old.Host.State.AddVm(new VmSpec { Name = "m", ComposeFile = ProfileSim.Compose("m"), Image = "dstack-gone", Status = VmStatus.Stopped });
+            Assert.Equal(HttpStatusCode.OK, (await old.CallAsync("UpgradeApp", $$"""{"id":"{{id}}","user_config":"u"{{gpus}}}""")).Status);
+            Assert.Equal("u", old.Host.State.GetVm(id)!.UserConfig);
+            Assert.StartsWith("Failed to load VM\n\nCaused by:\n    0: Failed to load image\n    1: failed to open image info\n    2: failed to open file `/home/dstack/.dstack-vmm/image/dstack-gone/metadata.json`",
+                (await old.CallAsync("UpgradeApp", $$"""{"id":"{{id}}","update_ports":true,"ports":[]}""")).Error);
+        }
+
+        await using var sim = await ProfileSim.StartAsync("0.5.5");
+        var vm = sim.Host.State.AddVm(new VmSpec { Name = "m", ComposeFile = ProfileSim.Compose("m"), Image = "dstack-gone", Status = VmStatus.Stopped });
+        Assert.Equal("GPU is not enabled", (await sim.CallAsync("UpgradeApp", $$"""{"id":"{{vm}}","user_config":"u"{{gpus}}}""")).Error);
+        Assert.StartsWith("Failed to load VM\n\nCaused by:", (await sim.CallAsync("UpgradeApp", $$"""{"id":"{{vm}}","user_config":"u"}""")).Error);
+    }
+
+    [Fact]
+    public async Task Only_next_refuses_clashing_host_ports_and_compose_volumes()
+    {
+        const string ports = ""","ports":[{"protocol":"tcp","host_port":8080,"vm_port":80},{"protocol":"tcp","host_port":8080,"vm_port":81}]""";
+        var volumes = ProfileSim.CreateBody("v", compose: ProfileSim.Compose("v").Replace("\"runner\"", "\"verity_volumes\":[{}],\"runner\"", StringComparison.Ordinal));
+        await using (var released = await ProfileSim.StartAsync("0.5.11", o => o.PortMappingEnabled = true))
+        {
+            Assert.Equal(HttpStatusCode.OK, (await released.CallAsync("CreateVm", ProfileSim.CreateBody("p", ports))).Status);
+            Assert.Equal(HttpStatusCode.OK, (await released.CallAsync("CreateVm", volumes)).Status);
+        }
+
+        await using var next = await ProfileSim.StartAsync("next", o => o.PortMappingEnabled = true);
+        Assert.Equal("duplicate host port mapping: tcp 127.0.0.1:8080", (await next.CallAsync("CreateVm", ProfileSim.CreateBody("p", ports))).Error);
+        Assert.Equal("volumes requested but cvm.volumes_dir is not configured", (await next.CallAsync("CreateVm", volumes)).Error);
+    }
 }

@@ -120,6 +120,23 @@ public sealed class SimulatorProfileWireTests
         Assert.Equal("0.5.6", (await newer.CallAsync("Info", mount: "gateway/prpc")).Json.GetProperty("version").GetString());
     }
 
+    [Theory]
+    [InlineData("0.4.2", "https://abc-8090.localhost:443", "https://abc-8090.localhost:443")]
+    [InlineData("0.5.5", "https://abc-8090.localhost", "https://abc-8090.localhost")]
+    [InlineData("0.5.6", "https://abc-8090.localhost", "https://abc-8090.gw.example:9443")]
+    public async Task App_url_follows_each_releases_rules(string profile, string plain, string withVmGateway)
+    {
+        await using var sim = await ProfileSim.StartAsync(profile, o => o.GatewayPort = 443);
+        var compose = ProfileSim.Compose("g").Replace("\"gateway_enabled\":false", "\"gateway_enabled\":true", StringComparison.Ordinal);
+        var a = sim.Host.State.AddVm(new VmSpec { Name = "a", ComposeFile = compose, InstanceId = "abc" });
+        var b = sim.Host.State.AddVm(new VmSpec { Name = "b", ComposeFile = compose, InstanceId = "abc", GatewayUrls = ["https://gw.example:9443"] });
+        Assert.Equal(plain, await AppUrlAsync(sim, a));
+        Assert.Equal(withVmGateway, await AppUrlAsync(sim, b));
+    }
+
+    private static async Task<string?> AppUrlAsync(ProfileSim sim, string id) =>
+        (await sim.CallAsync("GetInfo", $$"""{"id":"{{id}}"}""")).Json.GetProperty("info").GetProperty("app_url").GetString();
+
     private static string[] Words(string words) => words.Split(' ', StringSplitOptions.RemoveEmptyEntries);
 
     internal static string[] Names(JsonElement obj) => obj.EnumerateObject().Select(p => p.Name).ToArray();
