@@ -27,6 +27,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     private readonly LogsEndpoint _logs;
     private readonly ControlEndpoints _control;
     private readonly ApiAuthenticator _auth;
+    private readonly ApiTokenGuard _logsGuard;
     private WebApplication? _app;
     private bool _disposed;
 
@@ -40,6 +41,7 @@ public sealed class SimulatorHost : IAsyncDisposable
         _logs = new LogsEndpoint(State);
         _control = new ControlEndpoints(State, () => Port);
         _auth = new ApiAuthenticator(options.AuthEnabled, options.Tokens);
+        _logsGuard = new ApiTokenGuard(options.AuthEnabled, options.Tokens);
     }
 
     public SimulatorState State { get; }
@@ -183,7 +185,7 @@ public sealed class SimulatorHost : IAsyncDisposable
     private async Task DispatchAsync(HttpContext context, CancellationToken stopping)
     {
         var headers = context.Response.Headers;
-        headers["X-App-Version"] = $"v{State.Options.Version} ({State.Options.Rev})";
+        headers["X-App-Version"] = $"v{State.ReportedVersion} ({State.ReportedRev})";
         headers["X-Accel-Buffering"] = "no";
 
         // Rocket ignores empty path segments, so "/kms//prpc/GetMeta" still routes.
@@ -204,7 +206,8 @@ public sealed class SimulatorHost : IAsyncDisposable
                 return;
             }
 
-            if (!_auth.IsAuthorized(context.Request))
+            // Released versions have no guard on /prpc; next's [auth] covers the whole API.
+            if (State.Profile.AuthGuardsWholeApi && !_auth.IsAuthorized(context.Request))
             {
                 await ApiAuthenticator.RejectAsync(context);
                 return;
@@ -221,9 +224,9 @@ public sealed class SimulatorHost : IAsyncDisposable
                 return;
             }
 
-            if (!_auth.IsAuthorized(context.Request))
+            if (State.Profile.AuthGuardsWholeApi ? !_auth.IsAuthorized(context.Request) : !_logsGuard.IsAuthorized(context.Request))
             {
-                await ApiAuthenticator.RejectAsync(context);
+                await (State.Profile.AuthGuardsWholeApi ? ApiAuthenticator.RejectAsync(context) : ApiTokenGuard.RejectAsync(context));
                 return;
             }
 
@@ -250,9 +253,7 @@ public sealed class SimulatorHost : IAsyncDisposable
             return;
         }
 
-        context.Response.StatusCode = 404;
-        context.Response.ContentType = "text/plain; charset=utf-8";
-        await context.Response.WriteAsync("404: Not Found");
+        await RocketCatcher.WriteAsync(context, 404);
     }
 
     private static bool TryMethod(string path, string prefix, out string method)

@@ -70,11 +70,17 @@ public sealed class SimulatorOptions
     /// <summary>How long a guest takes to power off after ShutdownVm ("stopping" window).</summary>
     public TimeSpan ShutdownDelay { get; set; } = TimeSpan.FromMilliseconds(300);
 
-    /// <summary>CARGO_PKG_VERSION of the simulated dstack-vmm.</summary>
-    public string Version { get; set; } = "0.5.5";
+    /// <summary>
+    /// The dstack release to behave as (<see cref="Profiles.VmmProfile.Known"/>: "0.3.6", "0.4.2", "0.5.5", "0.5.6",
+    /// "0.5.11", "next"). Defaults to the newest release a self-hoster can run; an unknown value fails at start.
+    /// </summary>
+    public string VmmVersion { get; set; } = Profiles.VmmProfile.Newest;
 
-    /// <summary>Git revision string exactly as dstack reports it in <c>Version.rev</c>, including the <c>git:</c> prefix.</summary>
-    public string Rev { get; set; } = "git:5b1b0e8f3c2a9d7e4f60";
+    /// <summary>Overrides the CARGO_PKG_VERSION reported by Version/X-App-Version; null reports the profile's own.</summary>
+    public string? Version { get; set; }
+
+    /// <summary>Overrides <c>Version.rev</c> (with its <c>git:</c> prefix); null reports the profile's release build.</summary>
+    public string? Rev { get; set; }
 
     /// <summary>Top-level <c>kms_url</c> used by the VMM's GetAppEnvEncryptPubKey proxy; false simulates an empty value.</summary>
     public bool KmsConfigured { get; set; } = true;

@@ -6,7 +6,9 @@ namespace Teehouse.Lite.Simulator;
 /// <summary>
 /// Standalone entry point:
 /// <c>--port N --vms N [--auth-token T]... [--fault none|hang|slow|garbage|error500 --delay-ms N]
-/// [--max-cvm N] [--max-vcpu N] [--max-memory-mb N] [--port-mapping] [--gpu] [--seed N] [--version V]</c>.
+/// [--max-cvm N] [--max-vcpu N] [--max-memory-mb N] [--port-mapping] [--gpu] [--seed N] [--vmm-version PROFILE] [--version V]</c>.
+/// <c>--vmm-version</c> picks the dstack release to behave as (default the newest, see <see cref="Profiles.VmmProfile.Known"/>);
+/// <c>--version</c> only overrides the version string it reports.
 /// Runs until Ctrl-C / SIGTERM.
 /// </summary>
 public static class SimulatorProgram
@@ -23,7 +25,8 @@ public static class SimulatorProgram
             await Console.Error.WriteLineAsync($"error: {e.Message}");
             await Console.Error.WriteLineAsync(
                 "usage: Teehouse.Lite.Simulator [--port N] [--vms N] [--auth-token T]... [--fault MODE] [--delay-ms N] "
-                + "[--max-cvm N] [--max-vcpu N] [--max-memory-mb N] [--port-mapping] [--gpu] [--seed N] [--version V]");
+                + "[--max-cvm N] [--max-vcpu N] [--max-memory-mb N] [--port-mapping] [--gpu] [--seed N] "
+                + $"[--vmm-version {string.Join('|', Profiles.VmmProfile.Known)}] [--version V]");
             return 2;
         }
 
@@ -40,7 +43,8 @@ public static class SimulatorProgram
         });
 
         await using var host = await SimulatorHost.StartAsync(options);
-        Console.WriteLine($"dstack-vmm simulator listening on http://127.0.0.1:{host.Port} ({host.State.VmCount} VMs)");
+        Console.WriteLine(
+            $"dstack-vmm simulator listening on http://127.0.0.1:{host.Port} ({host.State.VmCount} VMs, dstack {host.State.Profile})");
         await shutdown.Task;
         return 0;
     }
@@ -69,6 +73,7 @@ public static class SimulatorProgram
                 case "--gpu": options.GpuEnabled = true; break;
                 case "--seed": options.Seed = Int(); break;
                 case "--version": options.Version = Value(); break;
+                case "--vmm-version": options.VmmVersion = Profiles.VmmProfile.Parse(Value()).Name; break;
                 case "--delay-ms": options.InitialFaultDelay = TimeSpan.FromMilliseconds(Int()); break;
                 case "--fault":
                     options.InitialFault = Value().ToLowerInvariant() switch

@@ -4,6 +4,7 @@ using System.Text;
 using System.Text.Json;
 using Teehouse.Lite.Simulator.Faults;
 using Teehouse.Lite.Simulator.Kms;
+using Teehouse.Lite.Simulator.Profiles;
 using Teehouse.Lite.Simulator.Prpc;
 using Teehouse.Lite.Simulator.Vms;
 
@@ -14,7 +15,7 @@ namespace Teehouse.Lite.Simulator;
 /// <see cref="SimulatorHost.GoDownAsync"/> / <see cref="SimulatorHost.ComeBackAsync"/>, and is safe to use
 /// from tests while requests are in flight.
 /// </summary>
-public sealed class SimulatorState : IDisposable
+public sealed partial class SimulatorState : IDisposable
 {
     private readonly Dictionary<string, VmRecord> _vms = new(StringComparer.Ordinal);
     private readonly Stack<uint> _freeCids = new();
@@ -27,6 +28,7 @@ public sealed class SimulatorState : IDisposable
     internal SimulatorState(SimulatorOptions options)
     {
         Options = options;
+        Profile = VmmProfile.Parse(options.VmmVersion);
         _random = new Random(options.Seed);
         _images = options.Images.ToDictionary(i => i.Name, StringComparer.Ordinal);
         CidCapacity = Math.Max(options.MaxCvmNumber, (uint)Math.Max(options.PrepopulateVms, 0));
@@ -36,6 +38,15 @@ public sealed class SimulatorState : IDisposable
     }
 
     public SimulatorOptions Options { get; }
+
+    /// <summary>The dstack release being simulated.</summary>
+    public VmmProfile Profile { get; }
+
+    /// <summary>CARGO_PKG_VERSION as reported (an explicit <see cref="SimulatorOptions.Version"/> wins).</summary>
+    public string ReportedVersion => Options.Version ?? Profile.ReportedVersion;
+
+    /// <summary>Git revision as reported (an explicit <see cref="SimulatorOptions.Rev"/> wins).</summary>
+    public string ReportedRev => Options.Rev ?? Profile.Rev;
 
     internal Lock Sync { get; } = new();
 
@@ -171,66 +182,6 @@ public sealed class SimulatorState : IDisposable
         }
     }
 
-    /// <summary>The guest's QEMU process dies while the VM is meant to run: status becomes "exited".</summary>
-    public bool CrashVm(string id, int exitCode = 1)
-    {
-        lock (Sync)
-        {
-            if (!_vms.TryGetValue(id, out var vm) || !vm.Running)
-            {
-                return false;
-            }
-
-            StopProcess(vm);
-            vm.Log.Append(LogChannel.Stderr, $"qemu-system-x86_64: terminating on signal 9 (exit code {exitCode})");
-            return true;
-        }
-    }
-
-    /// <summary>
-    /// A host-API <c>Notify</c> from the guest: <c>boot.progress</c>, <c>boot.error</c>,
-    /// <c>shutdown.progress</c> or <c>instance.info</c>. Returns false for an unknown VM.
-    /// </summary>
-    public bool ReportGuestEvent(string id, string eventName, string body)
-    {
-        lock (Sync)
-        {
-            if (!_vms.TryGetValue(id, out var vm))
-            {
-                return false;
-            }
-
-            ApplyGuestEvent(vm, eventName, body);
-            return true;
-        }
-    }
-
-    /// <summary>Convenience for the usual guest boot report: progress plus, optionally, its instance id.</summary>
-    public bool ReportBoot(string id, string progress, string? instanceId = null)
-    {
-        lock (Sync)
-        {
-            if (!_vms.TryGetValue(id, out var vm))
-            {
-                return false;
-            }
-
-            if (instanceId is not null)
-            {
-                var info = JsonSerializer.Serialize(new Dictionary<string, string>
-                {
-                    ["instance_id_seed"] = HexBytes.Encode(SHA256.HashData(Encoding.UTF8.GetBytes(id)).AsSpan(0, 20)),
-                    ["instance_id"] = instanceId,
-                    ["app_id"] = vm.AppId,
-                }, PrpcJson.Plain);
-                ApplyGuestEvent(vm, "instance.info", info);
-            }
-
-            ApplyGuestEvent(vm, "boot.progress", progress);
-            return true;
-        }
-    }
-
     /// <summary>Decrypts an encrypted_env blob with the simulated KMS's key for <paramref name="appId"/> (40 hex).</summary>
     public bool TryDecryptEnv(string appId, byte[] encryptedEnv, out string plaintextJson)
     {
@@ -273,27 +224,6 @@ public sealed class SimulatorState : IDisposable
     // ---------------------------------------------------------------------------------------------
     // Internals shared by the RPC services. Callers hold Sync unless stated otherwise.
     // ---------------------------------------------------------------------------------------------
-
-    /// <summary>Back-dated guest history for pre-populated VMs (events keep their own timestamps).</summary>
-    internal void SeedGuestEvents(string id, IEnumerable<GuestEvent> events)
-    {
-        lock (Sync)
-        {
-            if (!_vms.TryGetValue(id, out var vm))
-            {
-                return;
-            }
-
-            foreach (var e in events)
-            {
-                vm.AddEvent(e, Options.EventBufferSize);
-                if (e.Event == "boot.error")
-                {
-                    vm.BootError = e.Body;
-                }
-            }
-        }
-    }
 
     /// <summary>
     /// Lets the next <paramref name="successfulCalls"/> calls of <paramref name="method"/> through, then switches
@@ -397,33 +327,6 @@ public sealed class SimulatorState : IDisposable
         vm.Log.Append(LogChannel.Stdout, "qemu-system-x86_64: terminating on signal 15 from pid 1 (supervisor)");
     }
 
-    internal void ApplyGuestEvent(VmRecord vm, string eventName, string body)
-    {
-        vm.AddEvent(new GuestEvent(eventName, body, (ulong)Now.ToUnixTimeMilliseconds()), Options.EventBufferSize);
-        switch (eventName)
-        {
-            case "boot.progress":
-                vm.BootProgress = body;
-                vm.Log.Append(LogChannel.Serial, $"dstack-prepare: boot progress: {body}");
-                break;
-            case "boot.error":
-                vm.BootError = body;
-                vm.Log.Append(LogChannel.Serial, $"\u001b[31mdstack-prepare: boot error: {body}\u001b[0m");
-                break;
-            case "shutdown.progress":
-                if (body == "powering off")
-                {
-                    vm.Started = false;
-                }
-
-                vm.ShutdownProgress = body;
-                break;
-            case "instance.info":
-                vm.InstanceId = InstanceIdFromInfo(body);
-                break;
-        }
-    }
-
     /// <summary>Runs <paramref name="action"/> under the lock after <paramref name="delay"/> on the configured clock.</summary>
     internal void After(TimeSpan delay, Action action)
     {
@@ -455,26 +358,5 @@ public sealed class SimulatorState : IDisposable
         {
             _freeCids.Push(vm.Cid);
         }
-    }
-
-    private static string? InstanceIdFromInfo(string body)
-    {
-        try
-        {
-            using var doc = JsonDocument.Parse(body);
-            if (doc.RootElement.ValueKind == JsonValueKind.Object
-                && doc.RootElement.TryGetProperty("instance_id", out var v)
-                && v.ValueKind == JsonValueKind.String)
-            {
-                var hex = HexBytes.Encode(HexBytes.Decode(v.GetString()!));
-                return hex.Length == 0 ? null : hex;
-            }
-        }
-        catch (Exception e) when (e is JsonException or PrpcException)
-        {
-            // dstack treats an unreadable .instance_info as "no instance id yet".
-        }
-
-        return null;
     }
 }

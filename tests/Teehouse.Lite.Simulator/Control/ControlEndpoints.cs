@@ -172,6 +172,7 @@ internal sealed class ControlEndpoints(SimulatorState state, Func<int> port)
         return new JsonObject
         {
             ["port"] = port(),
+            ["vmm_version"] = state.Profile.Name,
             ["vm_count"] = vms.Count,
             ["status_counts"] = byStatus,
             ["fault"] = FaultJson(),

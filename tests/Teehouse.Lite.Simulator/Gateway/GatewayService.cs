@@ -12,13 +12,14 @@ internal sealed class GatewayService(SimulatorState state) : IPrpcService
 
     public bool TryGetMethod(string name, out PrpcMethod method)
     {
-        if (name == "Info")
+        // Info exists from 0.5.4; its version field from 0.5.6 (dropped by WireShape before that).
+        if (name == "Info" && state.Profile.GatewayHasInfo)
         {
             method = new PrpcMethod("Empty", _ => new GatewayInfoResponse(
                 state.Options.GatewayBaseDomain,
                 state.Options.GatewayPort,
                 "_dstack-app-address",
-                state.Options.Version));
+                state.ReportedVersion));
             return true;
         }
 

@@ -37,7 +37,9 @@ internal sealed class KmsService : IPrpcService
 
     public PublicKeyResponse EnvEncryptPubKey(byte[] appId)
     {
-        if (appId.Length != 20)
+        // Only next checks the length (next kms/src/main_service/upgrade_authority.rs:45-50); released KMS derive a key
+        // for whatever bytes they get (v0.5.11 kms/src/main_service.rs get_app_env_encrypt_pub_key).
+        if (_state.Profile.KmsRequires20ByteAppId && appId.Length != 20)
         {
             throw new PrpcException("app_id must be 20 bytes");
         }

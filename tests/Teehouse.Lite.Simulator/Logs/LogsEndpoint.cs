@@ -6,7 +6,8 @@ namespace Teehouse.Lite.Simulator.Logs;
 
 /// <summary>
 /// <c>GET /logs?id=&amp;follow=&amp;ansi=&amp;lines=&amp;ch=</c>: a text/plain tail of a VM's serial/stdout/stderr
-/// log, optionally followed with <c>[vmm heartbeat]</c> lines while idle, until the client goes away.
+/// log, optionally followed with <c>[vmm heartbeat]</c> lines while idle, until the client goes away. next answers
+/// 404/400 for an unknown VM or channel; released versions answer everything with 200 (see <see cref="HandleReleasedAsync"/>).
 /// </summary>
 internal sealed partial class LogsEndpoint(SimulatorState state)
 {
@@ -22,7 +23,13 @@ internal sealed partial class LogsEndpoint(SimulatorState state)
             || !TryParseLines(query["lines"], out var lines))
         {
             // Rocket refuses to route a request whose query parameters do not parse.
-            await WritePlainAsync(context, 422, "Unprocessable Entity");
+            await Auth.RocketCatcher.WriteAsync(context, 422);
+            return;
+        }
+
+        if (state.Profile.LogsErrorsAsText)
+        {
+            await HandleReleasedAsync(context, id, follow, ansi, lines, stopping);
             return;
         }
 
@@ -41,17 +48,58 @@ internal sealed partial class LogsEndpoint(SimulatorState state)
             return;
         }
 
-        LogChannel channel;
-        switch (query.ContainsKey("ch") ? query["ch"].ToString() : "serial")
+        var ch = query.ContainsKey("ch") ? query["ch"].ToString() : "serial";
+        if (ParseChannel(ch) is not { } channel)
         {
-            case "serial": channel = LogChannel.Serial; break;
-            case "stdout": channel = LogChannel.Stdout; break;
-            case "stderr": channel = LogChannel.Stderr; break;
-            case var other:
-                await WritePlainAsync(context, 400, $"Unknown channel {other}");
-                return;
+            await WritePlainAsync(context, 400, $"Unknown channel {ch}");
+            return;
         }
 
+        await StreamAsync(context, log, channel, follow, ansi, lines, stopping);
+    }
+
+    /// <summary>
+    /// Released vmm (v0.5.11 main_routes.rs:107-145): a TextStream, so always 200. The channel is checked first and
+    /// reported as the stream's text; the VM is never looked up: <c>tail</c> is spawned on its log path (tailf 0.1.2,
+    /// stderr to /dev/null), and for a VM that does not exist it finds no file, prints nothing and exits.
+    /// </summary>
+    private async Task HandleReleasedAsync(HttpContext context, string id, bool follow, bool ansi, int? lines, CancellationToken stopping)
+    {
+        var ch = context.Request.Query.ContainsKey("ch") ? context.Request.Query["ch"].ToString() : "serial";
+        if (ParseChannel(ch) is not { } channel)
+        {
+            await WritePlainAsync(context, 200, $"Unknown channel {ch}");
+            return;
+        }
+
+        VmLog? log = null;
+        lock (state.Sync)
+        {
+            if (state.TryGetVm(id, out var vm))
+            {
+                log = vm.Log;
+            }
+        }
+
+        if (log is null)
+        {
+            await WritePlainAsync(context, 200, "");
+            return;
+        }
+
+        await StreamAsync(context, log, channel, follow, ansi, lines, stopping);
+    }
+
+    private static LogChannel? ParseChannel(string ch) => ch switch
+    {
+        "serial" => LogChannel.Serial,
+        "stdout" => LogChannel.Stdout,
+        "stderr" => LogChannel.Stderr,
+        _ => null,
+    };
+
+    private async Task StreamAsync(HttpContext context, VmLog log, LogChannel channel, bool follow, bool ansi, int? lines, CancellationToken stopping)
+    {
         context.Response.StatusCode = 200;
         context.Response.ContentType = "text/plain; charset=utf-8";
         using var linked = CancellationTokenSource.CreateLinkedTokenSource(context.RequestAborted, stopping);

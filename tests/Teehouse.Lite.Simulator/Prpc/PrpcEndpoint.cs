@@ -5,7 +5,8 @@ namespace Teehouse.Lite.Simulator.Prpc;
 
 /// <summary>
 /// The HTTP side of a pRPC mount (ra-rpc's rocket_helper): method-name trimming, JSON-mode detection,
-/// the 10 MiB body limit, GET query payloads, and the 200/400 response conventions.
+/// the 10 MiB body limit, GET query payloads, and the 200/400 response conventions, as the profile's release
+/// has them (service-name prefixes and 404s on 0.3.x, multi-line errors on 0.4.x–0.5.5).
 /// </summary>
 internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, string counterPrefix)
 {
@@ -18,7 +19,11 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
         var isGet = HttpMethods.IsGet(request.Method);
         var jsonFlag = isGet || IsJsonFlag(request.Query["json"]);
         var isJson = jsonFlag || IsJsonContentType(request.ContentType);
-        var method = TrimPrefix(rawMethod, service.TrimPrefix);
+        var profile = state.Profile;
+        // 0.4.2+ strip the legacy service name (trim_start_matches); 0.3.x routes only names that carry it.
+        var method = profile.ServicePrefixRequired
+            ? rawMethod.StartsWith(service.TrimPrefix, StringComparison.Ordinal) ? rawMethod[service.TrimPrefix.Length..] : null
+            : TrimPrefix(rawMethod, service.TrimPrefix);
 
         byte[] body = [];
         if (!isGet)
@@ -26,7 +31,8 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
             var read = await ReadBodyAsync(request, context.RequestAborted);
             if (read is null)
             {
-                await WriteAsync(context, 400, PrpcJson.ErrorBody("failed to read data: payload too large"));
+                await WriteAsync(context, 400, PrpcJson.ErrorBody(
+                    new PrpcException("failed to read data", "payload too large").Render(profile.MultiLineErrors)));
                 return;
             }
 
@@ -39,9 +45,19 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
             return;
         }
 
-        if (!service.TryGetMethod(method, out var rpc))
+        if (method is null || !service.TryGetMethod(method, out var rpc))
         {
-            await WriteAsync(context, 400, PrpcJson.ErrorBody($"Method not found: {method}"));
+            if (profile.UnknownMethodIs404)
+            {
+                // prpc 0.5 Error::NotFound, mapped by v0.3.6 ra-rpc/src/lib.rs:75.
+                await WriteAsync(context, 404, PrpcJson.ErrorBody("method Not Found"));
+            }
+            else
+            {
+                // prpc-build 0.6.1 generated dispatch: `_ => anyhow::bail!("Service not found: {path}")`.
+                await WriteAsync(context, 400, PrpcJson.ErrorBody($"Service not found: {method}"));
+            }
+
             return;
         }
 
@@ -51,13 +67,11 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
         {
             var input = ReadInput(rpc, isGet ? null : body, request.QueryString.Value);
             var result = rpc.Handler(input);
-            response = result is null
-                ? "null"u8.ToArray()
-                : JsonSerializer.SerializeToUtf8Bytes(result, result.GetType(), PrpcJson.Compact);
+            response = result is null ? "null"u8.ToArray() : Serialize(result, profile);
         }
         catch (PrpcException e)
         {
-            await WriteAsync(context, 400, PrpcJson.ErrorBody(e.Message));
+            await WriteAsync(context, 400, PrpcJson.ErrorBody(e.Render(profile.MultiLineErrors)));
             return;
         }
 
@@ -74,6 +88,13 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
         }
 
         await WriteAsync(context, 200, response);
+    }
+
+    private static byte[] Serialize(object result, Profiles.VmmProfile profile)
+    {
+        var node = JsonSerializer.SerializeToNode(result, result.GetType(), PrpcJson.Compact);
+        Profiles.WireShape.Apply(node, result, profile);
+        return JsonSerializer.SerializeToUtf8Bytes(node, PrpcJson.Compact);
     }
 
     private static MessageReader ReadInput(PrpcMethod rpc, byte[]? body, string? query)
@@ -134,10 +155,10 @@ internal sealed class PrpcEndpoint(SimulatorState state, IPrpcService service, s
         return buffer.ToArray();
     }
 
-    private static async Task WriteAsync(HttpContext context, int status, byte[] body)
+    private async Task WriteAsync(HttpContext context, int status, byte[] body)
     {
         context.Response.StatusCode = status;
-        context.Response.ContentType = JsonContentType;
+        context.Response.ContentType = state.Profile.PrpcAnswersOctetStream ? "application/octet-stream" : JsonContentType;
         context.Response.ContentLength = body.Length;
         await context.Response.Body.WriteAsync(body, context.RequestAborted);
     }

@@ -76,7 +76,7 @@ internal static class SerdeErrors
             if (next < input.Length)
             {
                 var (line, column) = Position(input, next + 1);
-                throw new PrpcException(Prefix(context, $"trailing characters at line {line} column {column}"));
+                throw Error(context, $"trailing characters at line {line} column {column}");
             }
 
             return root;
@@ -87,11 +87,12 @@ internal static class SerdeErrors
             var column = (e.BytePositionInLine ?? 0) + 1;
             var rest = RemainderIsBlank(input, e.LineNumber ?? 0, e.BytePositionInLine ?? 0);
             var what = rest ? "EOF while parsing a value" : "expected value";
-            throw new PrpcException(Prefix(context, $"{what} at line {line} column {column}"));
+            throw Error(context, $"{what} at line {line} column {column}");
         }
     }
 
-    private static string Prefix(string? context, string message) => context is null ? message : $"{context}: {message}";
+    private static PrpcException Error(string? context, string message) =>
+        context is null ? new PrpcException(message) : new PrpcException(context, message);
 
     private static bool IsBlank(ReadOnlySpan<byte> bytes)
     {

@@ -1,16 +1,20 @@
 using System.Security.Cryptography;
 using System.Text;
+using Teehouse.Lite.Simulator.Profiles;
 using Teehouse.Lite.Simulator.Prpc;
 using Teehouse.Lite.Simulator.Vms;
 
 namespace Teehouse.Lite.Simulator.Vmm;
 
-/// <summary>Renders a VM as dstack's <c>VmInfo</c> message (vm_info.rs <c>to_pb</c>).</summary>
+/// <summary>
+/// Renders a VM as dstack's <c>VmInfo</c> message (vm_info.rs <c>to_pb</c>; app/qemu.rs <c>to_pb</c> before 0.6). Fields a
+/// release's proto lacks are dropped afterwards by <see cref="WireShape"/>; here only values that differ are chosen.
+/// </summary>
 internal static class VmInfoBuilder
 {
     private static readonly NetworkSetting DefaultNetwork = new("user", "");
 
-    public static VmInfoMessage Build(VmRecord vm, SimulatorOptions options, bool brief, DateTimeOffset now)
+    public static VmInfoMessage Build(VmRecord vm, SimulatorOptions options, VmmProfile profile, bool brief, DateTimeOffset now)
     {
         var effectiveNetworks = vm.Networks.Count > 0 ? vm.Networks : [DefaultNetwork];
         var interfaces = effectiveNetworks
@@ -27,10 +31,10 @@ internal static class VmInfoBuilder
             vm.Name,
             vm.Status,
             Humantime.Since(vm.ProcessStartedAt, now),
-            vm.GatewayEnabled && vm.InstanceId is { Length: > 0 } instanceId ? AppUrl(instanceId, vm.GatewayUrls, options) : null,
+            vm.GatewayEnabled && vm.InstanceId is { Length: > 0 } instanceId ? AppUrl(instanceId, vm.GatewayUrls, options, profile) : null,
             vm.AppId,
             string.IsNullOrWhiteSpace(vm.InstanceId) ? null : vm.InstanceId,
-            brief ? null : Configuration(vm),
+            brief ? null : Configuration(vm, profile),
             Humantime.Since(vm.ProcessStoppedAt, now),
             vm.BootProgress,
             vm.BootError,
@@ -40,7 +44,7 @@ internal static class VmInfoBuilder
             interfaces);
     }
 
-    private static VmConfigurationMessage Configuration(VmRecord vm)
+    private static VmConfigurationMessage Configuration(VmRecord vm, VmmProfile profile)
     {
         var networks = vm.Networks.Select(n => new NetworkingConfigMessage(n.Mode, n.Mode == "bridge" ? n.BridgeName : "")).ToList();
         return new VmConfigurationMessage(
@@ -56,7 +60,7 @@ internal static class VmInfoBuilder
             vm.UserConfig,
             vm.Hugepages,
             vm.PinNuma,
-            vm.Gpus is { } g ? new GpuConfigMessage(g.Slots.Select(s => new GpuSpecMessage(s)).ToList(), g.AttachMode) : null,
+            Gpus(vm.Gpus, profile),
             vm.KmsUrls,
             vm.GatewayUrls,
             !vm.Started,
@@ -66,10 +70,28 @@ internal static class VmInfoBuilder
             vm.SimulatedTee);
     }
 
-    /// <summary>https://&lt;instance_id&gt;-&lt;agent_port&gt;.&lt;domain&gt;[:port]; a VM-specific gateway URL overrides the domain and port.</summary>
-    internal static string AppUrl(string instanceId, IReadOnlyList<string> customGatewayUrls, SimulatorOptions options)
+    // 0.4.x: a plain list of the manifest's GpuSpec; later a GpuConfig (null for a manifest without one).
+    private static object? Gpus(GpuSelection? gpus, VmmProfile profile)
     {
-        if (customGatewayUrls.Count > 0 && Uri.TryCreate(customGatewayUrls[0], UriKind.Absolute, out var custom))
+        if (profile.GpusAsArray)
+        {
+            var slots = gpus?.Slots ?? [];
+            return slots.Select((slot, i) => new LegacyGpuSpecMessage(i < gpus!.ProductIds.Count ? gpus.ProductIds[i] : "", slot)).ToList();
+        }
+
+        return gpus is { } g ? new GpuConfigMessage(g.Slots.Select(s => new GpuSpecMessage(s)).ToList(), g.AttachMode) : null;
+    }
+
+    /// <summary>https://&lt;instance_id&gt;-&lt;agent_port&gt;.&lt;domain&gt;[:port]; from 0.5.6 a VM-specific gateway URL
+    /// overrides the domain and port; 0.4.x always writes the port, even 443.</summary>
+    internal static string AppUrl(string instanceId, IReadOnlyList<string> customGatewayUrls, SimulatorOptions options, VmmProfile profile)
+    {
+        if (!profile.AppUrlOmits443)
+        {
+            return $"https://{instanceId}-{options.GatewayAgentPort}.{options.GatewayBaseDomain}:{options.GatewayPort}";
+        }
+
+        if (profile.AppUrlUsesVmGatewayUrl && customGatewayUrls.Count > 0 && Uri.TryCreate(customGatewayUrls[0], UriKind.Absolute, out var custom))
         {
             var host = string.IsNullOrEmpty(custom.Host) ? options.GatewayBaseDomain : custom.Host;
             // url::Url::port() is None for a scheme's default port, which dstack then treats as 443.

@@ -15,6 +15,9 @@ internal sealed record PortMappingMessage(string Protocol, uint HostPort, uint V
 
 internal sealed record GpuSpecMessage(string Slot);
 
+/// <summary>0.4.x GpuSpec, emitted as a JSON array in VmConfiguration.gpus.</summary>
+internal sealed record LegacyGpuSpecMessage(string ProductId, string Slot);
+
 internal sealed record GpuConfigMessage(IReadOnlyList<GpuSpecMessage> Gpus, string AttachMode);
 
 internal sealed record NetworkingConfigMessage(string Mode, string BridgeName);
@@ -32,7 +35,7 @@ internal sealed record VmConfigurationMessage(
     string UserConfig,
     bool Hugepages,
     bool PinNuma,
-    GpuConfigMessage? Gpus,
+    object? Gpus, // GpuConfigMessage, or a list of LegacyGpuSpecMessage on 0.4.x
     IReadOnlyList<string> KmsUrls,
     IReadOnlyList<string> GatewayUrls,
     bool Stopped,

@@ -1,8 +1,10 @@
+using Teehouse.Lite.Simulator.Profiles;
 using Teehouse.Lite.Simulator.Prpc;
 
 namespace Teehouse.Lite.Simulator.Vmm;
 
-// Request messages of vmm_rpc.proto, read with proto3/serde defaulting rules.
+// Request messages of vmm_rpc.proto, read with proto3/serde defaulting rules. A field the profile's proto does not
+// have is never read: serde ignores unknown fields, so it can neither take effect nor fail to decode.
 
 internal sealed record PortMappingRequest(string Protocol, uint HostPort, uint VmPort, string HostAddress)
 {
@@ -26,9 +28,17 @@ internal sealed record GpuConfigRequest(IReadOnlyList<string> Slots, string Atta
     }
 }
 
+/// <summary>0.4.x <c>GpuSpec { product_id = 1; slot = 2; }</c>, listed in <c>repeated GpuSpec gpus = 13</c>.</summary>
+internal sealed record LegacyGpuSpec(string ProductId, string Slot)
+{
+    public static IReadOnlyList<LegacyGpuSpec> ReadList(MessageReader parent, string field) =>
+        parent.MessageList(field, "GpuSpec").Select(g => new LegacyGpuSpec(g.String("product_id"), g.String("slot"))).ToList();
+}
+
 internal sealed record NetworkingRequest(string Mode, string BridgeName)
 {
-    public static NetworkingRequest Read(MessageReader m) => new(m.String("mode"), m.String("bridge_name"));
+    public static NetworkingRequest Read(MessageReader m, VmmProfile p) =>
+        new(m.String("mode"), p.HasMultiNetworking ? m.String("bridge_name") : "");
 }
 
 internal sealed record VmConfigurationRequest
@@ -46,6 +56,7 @@ internal sealed record VmConfigurationRequest
     public bool Hugepages { get; init; }
     public bool PinNuma { get; init; }
     public GpuConfigRequest? Gpus { get; init; }
+    public IReadOnlyList<LegacyGpuSpec> LegacyGpus { get; init; } = [];
     public required IReadOnlyList<string> KmsUrls { get; init; }
     public required IReadOnlyList<string> GatewayUrls { get; init; }
     public bool Stopped { get; init; }
@@ -54,9 +65,9 @@ internal sealed record VmConfigurationRequest
     public required IReadOnlyList<NetworkingRequest> Networks { get; init; }
     public string? SimulatedTee { get; init; }
 
-    public static VmConfigurationRequest Read(MessageReader m)
+    public static VmConfigurationRequest Read(MessageReader m, VmmProfile p)
     {
-        var networking = m.Message("networking", "NetworkingConfig");
+        var networking = p.HasNoTeeAndNetworking ? m.Message("networking", "NetworkingConfig") : null;
         return new VmConfigurationRequest
         {
             Name = m.String("name"),
@@ -71,14 +82,15 @@ internal sealed record VmConfigurationRequest
             UserConfig = m.String("user_config"),
             Hugepages = m.Bool("hugepages"),
             PinNuma = m.Bool("pin_numa"),
-            Gpus = GpuConfigRequest.Read(m, "gpus"),
-            KmsUrls = m.StringList("kms_urls"),
-            GatewayUrls = m.StringList("gateway_urls"),
-            Stopped = m.Bool("stopped"),
-            NoTee = m.Bool("no_tee"),
-            Networking = networking is null ? null : NetworkingRequest.Read(networking),
-            Networks = m.MessageList("networks", "NetworkingConfig").Select(NetworkingRequest.Read).ToList(),
-            SimulatedTee = m.OptionalString("simulated_tee"),
+            Gpus = p.GpusAsArray ? null : GpuConfigRequest.Read(m, "gpus"),
+            LegacyGpus = p.GpusAsArray ? LegacyGpuSpec.ReadList(m, "gpus") : [],
+            KmsUrls = p.HasPerVmUrls ? m.StringList("kms_urls") : [],
+            GatewayUrls = p.HasPerVmUrls ? m.StringList("gateway_urls") : [],
+            Stopped = p.CreateCanStayStopped && m.Bool("stopped"),
+            NoTee = p.HasNoTeeAndNetworking && m.Bool("no_tee"),
+            Networking = networking is null ? null : NetworkingRequest.Read(networking, p),
+            Networks = p.HasMultiNetworking ? m.MessageList("networks", "NetworkingConfig").Select(n => NetworkingRequest.Read(n, p)).ToList() : [],
+            SimulatedTee = p.HasMultiNetworking ? m.OptionalString("simulated_tee") : null,
         };
     }
 }
@@ -104,27 +116,37 @@ internal sealed record UpdateVmRequest
     public bool UpdateNetworking { get; init; }
     public required IReadOnlyList<NetworkingRequest> Networks { get; init; }
 
-    public static UpdateVmRequest Read(MessageReader m) => new()
+    /// <summary>
+    /// UpdateVmRequest (0.5.6+), or on older profiles the UpgradeAppRequest it grew from: id, compose_file,
+    /// encrypted_env, user_config, update_ports, ports (v0.4.2 vmm_rpc.proto:92-105) and gpus from 0.5.0.
+    /// </summary>
+    public static UpdateVmRequest Read(MessageReader m, VmmProfile p)
     {
-        Id = m.String("id"),
-        ComposeFile = m.String("compose_file"),
-        EncryptedEnv = m.Bytes("encrypted_env"),
-        UserConfig = m.String("user_config"),
-        UpdatePorts = m.Bool("update_ports"),
-        Ports = m.MessageList("ports", "PortMapping").Select(PortMappingRequest.Read).ToList(),
-        UpdateKmsUrls = m.Bool("update_kms_urls"),
-        KmsUrls = m.StringList("kms_urls"),
-        UpdateGatewayUrls = m.Bool("update_gateway_urls"),
-        GatewayUrls = m.StringList("gateway_urls"),
-        Gpus = GpuConfigRequest.Read(m, "gpus"),
-        Vcpu = m.OptionalUInt32("vcpu"),
-        Memory = m.OptionalUInt32("memory"),
-        DiskSize = m.OptionalUInt32("disk_size"),
-        Image = m.OptionalString("image"),
-        NoTee = m.OptionalBool("no_tee"),
-        UpdateNetworking = m.Bool("update_networking"),
-        Networks = m.MessageList("networks", "NetworkingConfig").Select(NetworkingRequest.Read).ToList(),
-    };
+        var full = p.HasUpdateVm;
+        return new()
+        {
+            Id = m.String("id"),
+            ComposeFile = m.String("compose_file"),
+            EncryptedEnv = m.Bytes("encrypted_env"),
+            UserConfig = m.String("user_config"),
+            UpdatePorts = m.Bool("update_ports"),
+            Ports = m.MessageList("ports", "PortMapping").Select(PortMappingRequest.Read).ToList(),
+            UpdateKmsUrls = full && m.Bool("update_kms_urls"),
+            KmsUrls = full ? m.StringList("kms_urls") : [],
+            UpdateGatewayUrls = full && m.Bool("update_gateway_urls"),
+            GatewayUrls = full ? m.StringList("gateway_urls") : [],
+            Gpus = p.UpgradeAppTakesGpus ? GpuConfigRequest.Read(m, "gpus") : null,
+            Vcpu = full ? m.OptionalUInt32("vcpu") : null,
+            Memory = full ? m.OptionalUInt32("memory") : null,
+            DiskSize = full ? m.OptionalUInt32("disk_size") : null,
+            Image = full ? m.OptionalString("image") : null,
+            NoTee = full ? m.OptionalBool("no_tee") : null,
+            UpdateNetworking = p.HasMultiNetworking && m.Bool("update_networking"),
+            Networks = p.HasMultiNetworking
+                ? m.MessageList("networks", "NetworkingConfig").Select(n => NetworkingRequest.Read(n, p)).ToList()
+                : [],
+        };
+    }
 }
 
 internal sealed record ResizeVmRequest(string Id, uint? Vcpu, uint? Memory, uint? DiskSize, string? Image)

@@ -31,7 +31,7 @@ internal sealed partial class VmmService
                 page = skip >= (ulong)filtered.Count ? [] : filtered.Skip((int)skip).Take((int)request.PageSize);
             }
 
-            var infos = page.Select(vm => VmInfoBuilder.Build(vm, _options, request.Brief, now)).ToList();
+            var infos = page.Select(vm => VmInfoBuilder.Build(vm, _options, _profile, request.Brief, now)).ToList();
             return new StatusResponse(infos, _options.PortMappingEnabled, (uint)filtered.Count);
         }
     }
@@ -41,7 +41,7 @@ internal sealed partial class VmmService
         lock (_state.Sync)
         {
             return _state.TryGetVm(id, out var vm)
-                ? new GetInfoResponse(true, VmInfoBuilder.Build(vm, _options, brief: false, _state.Now))
+                ? new GetInfoResponse(true, VmInfoBuilder.Build(vm, _options, _profile, brief: false, _state.Now))
                 : new GetInfoResponse(false, null);
         }
     }

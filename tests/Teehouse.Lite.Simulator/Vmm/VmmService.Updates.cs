@@ -1,11 +1,12 @@
 using System.Security.Cryptography;
 using System.Text;
+using Teehouse.Lite.Simulator.Profiles;
 using Teehouse.Lite.Simulator.Prpc;
 using Teehouse.Lite.Simulator.Vms;
 
 namespace Teehouse.Lite.Simulator.Vmm;
 
-/// <summary>UpdateVm/UpgradeApp, ResizeVm and GetComposeHash.</summary>
+/// <summary>UpdateVm (UpgradeApp from 0.5.6), ResizeVm and GetComposeHash.</summary>
 internal sealed partial class VmmService
 {
     private IdMessage UpdateVm(UpdateVmRequest request)
@@ -18,7 +19,7 @@ internal sealed partial class VmmService
             if (request.ComposeFile.Length > 0)
             {
                 Wrap("Invalid compose file", () => AppCompose.Parse(request.ComposeFile));
-                ValidateVmId(id);
+                CheckVmId(id);
                 if (!exists)
                 {
                     throw new PrpcException($"The instance {id} not found");
@@ -28,32 +29,11 @@ internal sealed partial class VmmService
                 newAppId = SimulatorState.AppIdOf(request.ComposeFile);
             }
 
-            if (request.EncryptedEnv.Length > 0)
-            {
-                ValidateVmId(id);
-                if (!exists)
-                {
-                    throw new PrpcException($"Failed to write encrypted env: {MissingFile($"{id}/shared/.encrypted-env", "create")}");
-                }
-
-                vm.EncryptedEnv = request.EncryptedEnv;
-            }
-
-            if (request.UserConfig.Length > 0)
-            {
-                ValidateVmId(id);
-                if (!exists)
-                {
-                    throw new PrpcException($"Failed to write user config: {MissingFile($"{id}/shared/.user-config", "create")}");
-                }
-
-                vm.UserConfig = request.UserConfig;
-            }
-
-            ValidateVmId(id);
+            WriteSharedFiles(vm, id, exists, request);
+            CheckVmId(id);
             if (!exists)
             {
-                throw new PrpcException($"Failed to read manifest: failed to read manifest: {MissingFile($"{id}/vm-manifest.json", "open")}");
+                throw new PrpcException("Failed to read manifest", ManifestReadContext, MissingFile($"{id}/vm-manifest.json", "open"));
             }
 
             var manifest = ManifestDraft.From(vm);
@@ -71,8 +51,12 @@ internal sealed partial class VmmService
             if (request.UpdatePorts)
             {
                 var ports = request.Ports.Select(ResolveUpdatePort).ToList();
-                ValidateUniquePorts(ports);
-                ValidatePortConflicts(id, ports);
+                if (_profile.ChecksPortConflicts)
+                {
+                    ValidateUniquePorts(ports);
+                    ValidatePortConflicts(id, ports);
+                }
+
                 manifest.Ports = ports;
             }
 
@@ -92,14 +76,53 @@ internal sealed partial class VmmService
                 ValidateResolvedNetworks(manifest.Networks);
             }
 
-            // The swtpm decision re-reads the stored compose's key provider.
-            AppCompose.CheckKeyProvider(vm.ComposeFile);
+            if (_profile.ChecksComposeExtensions)
+            {
+                // next's swtpm decision re-reads the stored compose's key provider.
+                AppCompose.CheckKeyProvider(vm.ComposeFile);
+            }
+
             Reload(vm, manifest);
             return new IdMessage(newAppId);
         }
     }
 
     private object? ResizeVm(ResizeVmRequest request)
+    {
+        if (_profile.ResizeValidatesRequest)
+        {
+            ValidateResizeRequest(request);
+        }
+
+        lock (_state.Sync)
+        {
+            var exists = _state.TryGetVm(request.Id, out var vm);
+            if (_profile.ResizeChecksVmFirst)
+            {
+                // ≤0.5.5: vm_info(..).context("vm not found"), then the state check even for a no-op request.
+                if (!exists)
+                {
+                    throw new PrpcException("vm not found");
+                }
+
+                EnsureStopped(vm);
+            }
+
+            CheckVmId(request.Id);
+            if (!exists)
+            {
+                throw new PrpcException("failed to read manifest", ManifestReadContext, MissingFile($"{request.Id}/vm-manifest.json", "open"));
+            }
+
+            var manifest = ManifestDraft.From(vm);
+            ApplyResourceUpdates(vm, manifest, request.Vcpu, request.Memory, request.DiskSize, request.Image);
+            Reload(vm, manifest);
+            return null;
+        }
+    }
+
+    /// <summary>next's up-front checks of a ResizeVm request (no released version has them).</summary>
+    private static void ValidateResizeRequest(ResizeVmRequest request)
     {
         if (request.Vcpu is null && request.Memory is null && request.DiskSize is null && request.Image is null)
         {
@@ -125,34 +148,33 @@ internal sealed partial class VmmService
         {
             throw new PrpcException("image must not be empty");
         }
+    }
 
-        lock (_state.Sync)
+    private static void EnsureStopped(VmRecord vm)
+    {
+        if (vm.Status is not (VmStatus.Stopped or VmStatus.Exited))
         {
-            ValidateVmId(request.Id);
-            if (!_state.TryGetVm(request.Id, out var vm))
-            {
-                throw new PrpcException(
-                    $"failed to read manifest: failed to read manifest: {MissingFile($"{request.Id}/vm-manifest.json", "open")}");
-            }
-
-            var manifest = ManifestDraft.From(vm);
-            ApplyResourceUpdates(vm, manifest, request.Vcpu, request.Memory, request.DiskSize, request.Image);
-            Reload(vm, manifest);
-            return null;
+            throw new PrpcException($"vm should be stopped before resize: {vm.Id}");
         }
     }
 
-    private static void ApplyResourceUpdates(VmRecord vm, ManifestDraft manifest, uint? vcpu, uint? memory, uint? diskSize, string? image)
+    /// <summary>Only next checks VM ids; releases join whatever they get onto run_path.</summary>
+    private void CheckVmId(string id)
+    {
+        if (_profile.ValidatesVmIds)
+        {
+            ValidateVmId(id);
+        }
+    }
+
+    private void ApplyResourceUpdates(VmRecord vm, ManifestDraft manifest, uint? vcpu, uint? memory, uint? diskSize, string? image)
     {
         if (vcpu is null && memory is null && diskSize is null && image is null)
         {
             return;
         }
 
-        if (vm.Status is not (VmStatus.Stopped or VmStatus.Exited))
-        {
-            throw new PrpcException($"vm should be stopped before resize: {vm.Id}");
-        }
+        EnsureStopped(vm);
 
         if (vcpu is { } c)
         {
@@ -171,6 +193,11 @@ internal sealed partial class VmmService
 
         if (diskSize is { } d)
         {
+            if (_profile.HasMaxDiskSize && d > WireShape.MaxDiskSizeGb)
+            {
+                throw new PrpcException($"Disk size is too large, max is {WireShape.MaxDiskSizeGb}GB");
+            }
+
             if (d < manifest.DiskSize)
             {
                 throw new PrpcException("Cannot shrink disk size");

@@ -7,16 +7,25 @@ namespace Teehouse.Lite.Simulator.Vmm;
 /// <summary>Request checks shared by CreateVm and UpdateVm, with dstack's error texts.</summary>
 internal sealed partial class VmmService
 {
-    private static void ValidateLabel(string label)
+    private void ValidateLabel(string label)
     {
         foreach (var c in label)
         {
-            if (!(char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ' ' or '@' or '~' or '!' or '$' or '^' or '(' or ')'))
+            var ok = _profile.NamesAllowPunctuation
+                ? char.IsAsciiLetterOrDigit(c) || c is '-' or '_' or '.' or ' ' or '@' or '~' or '!' or '$' or '^' or '(' or ')'
+                : char.IsLetterOrDigit(c) || c is '-' or '_'; // Rust char::is_alphanumeric is Unicode-wide
+            if (!ok)
             {
                 throw new PrpcException($"Invalid name: {label}");
             }
         }
     }
+
+    /// <summary>The context VmWorkDir::manifest puts on its read ("Failed to…" on releases, lower case on next).</summary>
+    private string ManifestReadContext => _profile.IsNext ? "failed to read manifest" : "Failed to read manifest";
+
+    /// <summary>The context VmWorkDir::set_started puts on its write.</summary>
+    private string StateWriteContext => _profile.IsNext ? "failed to write state" : "Failed to write state";
 
     internal static void ValidateVmId(string id)
     {
@@ -34,17 +43,23 @@ internal sealed partial class VmmService
         if (name.Length > 64 || name.Contains("..", StringComparison.Ordinal)
             || !name.All(c => char.IsLetterOrDigit(c) || c is '_' or '-' or '.'))
         {
-            throw new PrpcException($"{context}: Invalid image name");
+            throw new PrpcException(context, "Invalid image name");
         }
 
+        var imageDir = _options.ImagePath.TrimEnd('/');
         if (name.Length == 0)
         {
             throw new PrpcException(
-                $"{context}: Failed to load image: failed to open image info: failed to open file `{_options.ImagePath.TrimEnd('/')}/metadata.json`: {PrpcException.NoSuchFile}");
+                context, "Failed to load image", "failed to open image info", $"failed to open file `{imageDir}/metadata.json`: {PrpcException.NoSuchFile}");
         }
 
+        // Releases open <image.path>/<name>/metadata.json straight away (v0.5.11 app/image.rs:53); next resolves the
+        // directory first.
         return _state.FindImage(name)
-            ?? throw new PrpcException($"{context}: Failed to load image: failed to resolve image directory: {PrpcException.NoSuchFile}");
+            ?? throw (_profile.IsNext
+                ? new PrpcException(context, "Failed to load image", "failed to resolve image directory", PrpcException.NoSuchFile)
+                : new PrpcException(
+                    context, "Failed to load image", "failed to open image info", $"failed to open file `{imageDir}/{name}/metadata.json`: {PrpcException.NoSuchFile}"));
     }
 
     private PortMap ResolveCreatePort(PortMappingRequest p)
@@ -86,15 +101,15 @@ internal sealed partial class VmmService
     private static ushort ToU16(uint value, string context) =>
         value <= ushort.MaxValue
             ? (ushort)value
-            : throw new PrpcException($"{context}: out of range integral type conversion attempted");
+            : throw new PrpcException(context, "out of range integral type conversion attempted");
 
     private static string ParseProtocol(string protocol) =>
-        protocol is "tcp" or "udp" ? protocol : throw new PrpcException($"Invalid protocol: invalid protocol: {protocol}");
+        protocol is "tcp" or "udp" ? protocol : throw new PrpcException("Invalid protocol", $"invalid protocol: {protocol}");
 
     private static string ParseAddress(string address) =>
         IPAddress.TryParse(address, out var ip) && !address.Contains('%', StringComparison.Ordinal)
             ? ip.ToString()
-            : throw new PrpcException("Invalid host address: invalid IP address syntax");
+            : throw new PrpcException("Invalid host address", "invalid IP address syntax");
 
     private static void ValidateUniquePorts(List<PortMap> ports)
     {
@@ -143,7 +158,8 @@ internal sealed partial class VmmService
 
     private GpuSelection ResolveGpus(GpuConfigRequest gpus)
     {
-        if (!_options.GpuEnabled && !gpus.IsEmpty)
+        // ≤0.5.5 refuse any GpuConfig without cvm.gpu.enabled, even an empty one.
+        if (!_options.GpuEnabled && (!gpus.IsEmpty || _profile.EmptyGpuConfigNeedsGpus))
         {
             throw new PrpcException("GPU is not enabled");
         }
@@ -173,7 +189,7 @@ internal sealed partial class VmmService
         throw new PrpcException("tee simulator credentials are not configured on this VMM");
     }
 
-    private static List<NetworkSetting> NetworksFromConfig(VmConfigurationRequest request)
+    private static List<NetworkSetting> NetworksFromConfig(VmConfigurationRequest request) // fields absent from a profile read as empty
     {
         List<NetworkSetting> networks;
         if (request.Networks.Count > 0)

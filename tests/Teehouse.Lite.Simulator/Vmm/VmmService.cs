@@ -1,4 +1,5 @@
 using Teehouse.Lite.Simulator.Kms;
+using Teehouse.Lite.Simulator.Profiles;
 using Teehouse.Lite.Simulator.Prpc;
 using Teehouse.Lite.Simulator.Vms;
 
@@ -12,6 +13,7 @@ internal sealed partial class VmmService : IPrpcService
 {
     private readonly SimulatorState _state;
     private readonly SimulatorOptions _options;
+    private readonly VmmProfile _profile;
     private readonly KmsService _kms;
     private readonly Dictionary<string, PrpcMethod> _methods;
 
@@ -19,28 +21,52 @@ internal sealed partial class VmmService : IPrpcService
     {
         _state = state;
         _options = state.Options;
+        _profile = state.Profile;
         _kms = kms;
         _methods = new Dictionary<string, PrpcMethod>(StringComparer.Ordinal)
         {
-            ["CreateVm"] = new("VmConfiguration", m => CreateVm(VmConfigurationRequest.Read(m))),
-            ["StartVm"] = new("Id", m => StartVm(m.String("id"))),
-            ["StopVm"] = new("Id", m => StopVm(m.String("id"))),
-            ["RemoveVm"] = new("Id", m => RemoveVm(m.String("id"))),
-            ["ShutdownVm"] = new("Id", m => ShutdownVm(m.String("id"))),
-            ["UpgradeApp"] = new("UpdateVmRequest", m => UpdateVm(UpdateVmRequest.Read(m))),
-            ["UpdateVm"] = new("UpdateVmRequest", m => UpdateVm(UpdateVmRequest.Read(m))),
-            ["ResizeVm"] = new("ResizeVmRequest", m => ResizeVm(ResizeVmRequest.Read(m))),
-            ["GetComposeHash"] = new("VmConfiguration", m => GetComposeHash(VmConfigurationRequest.Read(m))),
-            ["Status"] = new("StatusRequest", m => Status(StatusRequest.Read(m))),
-            ["ListImages"] = new("Empty", _ => ListImages()),
-            ["GetAppEnvEncryptPubKey"] = new("AppId", m => GetAppEnvEncryptPubKey(m.Bytes("app_id"))),
-            ["GetInfo"] = new("Id", m => GetInfo(m.String("id"))),
-            ["Version"] = new("Empty", _ => new VersionResponse(_options.Version, _options.Rev)),
-            ["GetMeta"] = new("Empty", _ => GetMeta()),
-            ["ListGpus"] = new("Empty", _ => new ListGpusResponse([], _options.GpuAllowAttachAll)),
-            ["ReloadVms"] = new("Empty", _ => ReloadVms()),
+            ["Version"] = new("Empty", _ => new VersionResponse(_state.ReportedVersion, _state.ReportedRev)),
         };
+        if (_profile.ServicePrefixRequired)
+        {
+            // 0.3.x teepod: only enough for a client to recognise it (Teepod.Version); its other messages are not modelled.
+            return;
+        }
+
+        var p = _profile;
+        // ≤0.5.5 UpgradeApp takes UpgradeAppRequest; from 0.5.6 it is UpdateVm under its old name.
+        var upgradeInput = p.HasUpdateVm ? "UpdateVmRequest" : "UpgradeAppRequest";
+        Add("CreateVm", "VmConfiguration", m => CreateVm(VmConfigurationRequest.Read(m, p)));
+        Add("StartVm", "Id", m => StartVm(m.String("id")));
+        Add("StopVm", "Id", m => StopVm(m.String("id")));
+        Add("RemoveVm", "Id", m => RemoveVm(m.String("id")));
+        Add("ShutdownVm", "Id", m => ShutdownVm(m.String("id")));
+        Add("UpgradeApp", upgradeInput, m => p.HasUpdateVm ? UpdateVm(UpdateVmRequest.Read(m, p)) : UpgradeApp(UpdateVmRequest.Read(m, p)));
+        Add("ResizeVm", "ResizeVmRequest", m => ResizeVm(ResizeVmRequest.Read(m)));
+        Add("Status", "StatusRequest", m => Status(StatusRequest.Read(m)));
+        Add("ListImages", "Empty", _ => ListImages());
+        Add("GetAppEnvEncryptPubKey", "AppId", m => GetAppEnvEncryptPubKey(m.Bytes("app_id")));
+        Add("GetInfo", "Id", m => GetInfo(m.String("id")));
+        Add("GetMeta", "Empty", _ => GetMeta());
+        Add("ListGpus", "Empty", _ => new ListGpusResponse([], _options.GpuAllowAttachAll));
+        if (p.HasGetComposeHash)
+        {
+            Add("GetComposeHash", "VmConfiguration", m => GetComposeHash(VmConfigurationRequest.Read(m, p)));
+        }
+
+        if (p.HasUpdateVm)
+        {
+            Add("UpdateVm", "UpdateVmRequest", m => UpdateVm(UpdateVmRequest.Read(m, p)));
+        }
+
+        if (p.HasReloadVms)
+        {
+            Add("ReloadVms", "Empty", _ => ReloadVms());
+        }
     }
+
+    private void Add(string name, string inputType, Func<MessageReader, object?> handler) =>
+        _methods[name] = new PrpcMethod(inputType, handler);
 
     public string TrimPrefix => "Teepod.";
 
@@ -55,19 +81,33 @@ internal sealed partial class VmmService : IPrpcService
         }
 
         var ports = request.Ports.Select(ResolveCreatePort).ToList();
-        ValidateUniquePorts(ports);
+        if (_profile.ChecksPortConflicts)
+        {
+            ValidateUniquePorts(ports);
+        }
+
         var appId = request.AppId is { } given
             ? (given.StartsWith("0x", StringComparison.Ordinal) ? given[2..] : given).ToLowerInvariant()
             : SimulatorState.AppIdOf(request.ComposeFile);
-        var gpus = request.Gpus is { } g ? ResolveGpus(g) : GpuSelection.None;
-        AppCompose.CheckVerityVolumes(request.ComposeFile);
-        CheckSimulatedTee(request.SimulatedTee);
-        AppCompose.CheckKeyProvider(request.ComposeFile);
+        var gpus = _profile.GpusAsArray
+            ? new GpuSelection("listed", request.LegacyGpus.Select(g => g.Slot).ToList()) { ProductIds = request.LegacyGpus.Select(g => g.ProductId).ToList() }
+            : request.Gpus is { } g ? ResolveGpus(g) : GpuSelection.None;
+        if (_profile.ChecksComposeExtensions)
+        {
+            AppCompose.CheckVerityVolumes(request.ComposeFile);
+            CheckSimulatedTee(request.SimulatedTee);
+            AppCompose.CheckKeyProvider(request.ComposeFile);
+        }
+
         var networks = NetworksFromConfig(request);
 
         lock (_state.Sync)
         {
-            ValidatePortConflicts(null, ports);
+            if (_profile.ChecksPortConflicts)
+            {
+                ValidatePortConflicts(null, ports);
+            }
+
             var image = LoadImage(request.Image, "Failed to load VM");
             AppComposeInfo compose;
             try
@@ -79,7 +119,7 @@ internal sealed partial class VmmService : IPrpcService
                 throw e.WithContext("Failed to read compose file").WithContext("Failed to load VM");
             }
 
-            var cid = _state.AllocateCid() ?? throw new PrpcException("Failed to load VM: CID pool exhausted");
+            var cid = _state.AllocateCid() ?? throw new PrpcException("Failed to load VM", "CID pool exhausted");
             var vm = new VmRecord
             {
                 Id = _state.NewVmId(),
@@ -124,18 +164,26 @@ internal sealed partial class VmmService : IPrpcService
             var exists = _state.TryGetVm(id, out var vm);
             if (exists && vm.Removing)
             {
-                throw new PrpcException("Failed to start VM: VM is being removed");
+                throw new PrpcException("Failed to start VM", "VM is being removed");
             }
 
-            Wrap("Failed to start VM", () => ValidateVmId(id));
+            if (_profile.ValidatesVmIds)
+            {
+                Wrap("Failed to start VM", () => ValidateVmId(id));
+            }
+
             if (!exists)
             {
-                throw new PrpcException(
-                    $"Failed to start VM: Failed to read manifest: failed to read manifest: {MissingFile($"{id}/vm-manifest.json", "open")}");
+                // sync_dynamic_config → VmWorkDir::manifest (both "Failed to read manifest" on releases).
+                throw new PrpcException("Failed to start VM", "Failed to read manifest", ManifestReadContext, MissingFile($"{id}/vm-manifest.json", "open"));
             }
 
-            // sync_dynamic_config re-reads the compose to build .sys-config.json.
-            Wrap("Failed to start VM", () => Wrap("Failed to get app compose", () => AppCompose.Parse(vm.ComposeFile)));
+            if (_profile.ChecksComposeExtensions)
+            {
+                // next's sync_dynamic_config re-reads the compose to build .sys-config.json.
+                Wrap("Failed to start VM", () => Wrap("Failed to get app compose", () => AppCompose.Parse(vm.ComposeFile)));
+            }
+
             Start(vm, _state.FindImage(vm.Image));
             return null;
         }
@@ -145,11 +193,14 @@ internal sealed partial class VmmService : IPrpcService
     {
         lock (_state.Sync)
         {
-            Wrap("Failed to stop VM", () => ValidateVmId(id));
+            if (_profile.ValidatesVmIds)
+            {
+                Wrap("Failed to stop VM", () => ValidateVmId(id));
+            }
+
             if (!_state.TryGetVm(id, out var vm))
             {
-                throw new PrpcException(
-                    $"Failed to stop VM: Failed to set started: failed to write state: {MissingFile($"{id}/vm-state.json", "create")}");
+                throw new PrpcException("Failed to stop VM", "Failed to set started", StateWriteContext, MissingFile($"{id}/vm-state.json", "create"));
             }
 
             vm.Started = false;
@@ -162,24 +213,54 @@ internal sealed partial class VmmService : IPrpcService
     {
         lock (_state.Sync)
         {
-            if (!_state.TryGetVm(id, out var vm))
-            {
-                throw new PrpcException("Failed to remove VM: VM not found");
-            }
+            return _profile.AsyncRemove ? RemoveInBackground(id) : RemoveNow(id);
+        }
+    }
 
-            if (vm.Removing)
-            {
-                return null;
-            }
+    /// <summary>0.5.7+: mark "removing", return, and let the background cleanup stop and forget the VM.</summary>
+    private object? RemoveInBackground(string id)
+    {
+        if (!_state.TryGetVm(id, out var vm))
+        {
+            throw new PrpcException("Failed to remove VM", "VM not found");
+        }
 
-            vm.Removing = true;
-            _state.After(_options.RemoveDelay, () =>
-            {
-                _state.StopProcess(vm);
-                _state.FreeAndForget(vm);
-            });
+        if (vm.Removing)
+        {
             return null;
         }
+
+        vm.Removing = true;
+        _state.After(_options.RemoveDelay, () =>
+        {
+            _state.StopProcess(vm);
+            _state.FreeAndForget(vm);
+        });
+        return null;
+    }
+
+    /// <summary>
+    /// ≤0.5.6: a VM whose process still runs (running or stopping) is refused; otherwise it is forgotten and its
+    /// directory deleted before the call returns, and a directory that is not there fails remove_dir_all.
+    /// </summary>
+    private object? RemoveNow(string id)
+    {
+        var exists = _state.TryGetVm(id, out var vm);
+        if (_profile.RemoveRefusesRunning && exists && vm.Running)
+        {
+            throw new PrpcException("Failed to remove VM", "VM is running, stop it first");
+        }
+
+        if (!exists)
+        {
+            throw new PrpcException(
+                "Failed to remove VM",
+                "Failed to remove VM directory",
+                $"failed to remove directory `{_options.RunPath.TrimEnd('/')}/{id}`: {PrpcException.NoSuchFile}");
+        }
+
+        _state.FreeAndForget(vm);
+        return null;
     }
 
     private object? ShutdownVm(string id)

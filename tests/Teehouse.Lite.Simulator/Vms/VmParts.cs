@@ -7,6 +7,9 @@ public sealed record PortMap(string Protocol, string Address, ushort From, ushor
 public sealed record GpuSelection(string AttachMode, IReadOnlyList<string> Slots)
 {
     public static GpuSelection None { get; } = new("listed", []);
+
+    /// <summary>0.4.x manifests keep each GPU's product_id next to its slot (parallel to <see cref="Slots"/>).</summary>
+    public IReadOnlyList<string> ProductIds { get; init; } = [];
 }
 
 /// <summary>A configured network (<c>NetworkingConfig</c>): mode "user" or "bridge".</summary>

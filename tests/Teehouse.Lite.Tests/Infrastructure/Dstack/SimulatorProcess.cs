@@ -32,13 +32,26 @@ public sealed class SimulatorProcess : IAsyncDisposable
 
     public string GatewayUrl => $"{BaseUrl}/gateway";
 
-    public static async Task<SimulatorProcess> StartAsync(int vms = 0, IReadOnlyList<string>? tokens = null)
+    /// <param name="vmmVersion">dstack release to simulate (<c>--vmm-version</c>); null is the simulator's default, the newest release.</param>
+    /// <param name="version">Overrides only the reported version string (<c>--version</c>).</param>
+    public static async Task<SimulatorProcess> StartAsync(
+        int vms = 0, IReadOnlyList<string>? tokens = null, string? vmmVersion = null, string? version = null)
     {
         var args = new List<string> { "--vms", vms.ToString(System.Globalization.CultureInfo.InvariantCulture) };
         foreach (var token in tokens ?? [])
         {
             args.Add("--auth-token");
             args.Add(token);
+        }
+
+        if (vmmVersion is not null)
+        {
+            args.AddRange(["--vmm-version", vmmVersion]);
+        }
+
+        if (version is not null)
+        {
+            args.AddRange(["--version", version]);
         }
 
         var sim = new SimulatorProcess([.. args]);
