@@ -63,7 +63,7 @@ public sealed class TeepodsApiTests : IAsyncLifetime
 
         Assert.Equal("tdx-1", t.GetProperty("name").GetString());
         Assert.Equal(SimEndpoint, t.GetProperty("endpoint").GetString());
-        Assert.Equal("0.5.5", t.GetProperty("teepod_version").GetString());
+        Assert.Equal("0.5.11", t.GetProperty("teepod_version").GetString());
         Assert.Equal("online", t.GetProperty("status").GetString());
         Assert.True(t.GetProperty("enabled").GetBoolean());
         Assert.Equal("eu-west", t.GetProperty("region_identifier").GetString());

@@ -88,7 +88,7 @@ public sealed class DstackEndpointTests
 
         var vmm = factory.Vmm("unix:" + socket);
         Assert.Equal("unix:" + socket, vmm.Endpoint);
-        Assert.Equal("0.5.5", (await vmm.VersionAsync(ct)).Version);
+        Assert.Equal("0.5.11", (await vmm.VersionAsync(ct)).Version); // the newest release, the simulator's default
 
         var ids = new List<string>();
         await foreach (var vm in vmm.ListAllVmsAsync(pageSize: 3, ct: ct))

@@ -16,7 +16,7 @@ public sealed class DstackFailureTests
         await using var sim = await SimulatorProcess.StartAsync(vms: 2);
         using var factory = new DstackClientFactory(TimeSpan.FromSeconds(5));
         var vmm = factory.Vmm(sim.BaseUrl);
-        Assert.Equal("0.5.5", (await vmm.VersionAsync(ct)).Version);
+        Assert.Equal("0.5.11", (await vmm.VersionAsync(ct)).Version);
 
         await sim.GoDownAsync();
         var down = await Assert.ThrowsAsync<DstackException>(() => vmm.VersionAsync(ct));
@@ -94,7 +94,7 @@ public sealed class DstackFailureTests
         Assert.Equal(DstackFailure.Timeout, stop.Failure);
 
         await sim.SetFaultAsync("none");
-        Assert.Equal("0.5.5", (await vmm.VersionAsync(ct)).Version);
+        Assert.Equal("0.5.11", (await vmm.VersionAsync(ct)).Version);
     }
 
     [Fact(Timeout = 30_000)]

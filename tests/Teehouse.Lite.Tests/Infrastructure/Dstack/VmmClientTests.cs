@@ -17,8 +17,8 @@ public sealed class VmmClientTests(SimulatorFixture fixture) : IClassFixture<Sim
     public async Task Version_reports_the_crate_version_and_the_git_revision()
     {
         var version = await Vmm.VersionAsync(Ct);
-        Assert.Equal("0.5.5", version.Version);
-        Assert.Equal("git:5b1b0e8f3c2a9d7e4f60", version.Rev);
+        Assert.Equal("0.6.0", version.Version);
+        Assert.Equal("git:312dc605ebaaf9337253", version.Rev);
         Assert.Equal(fixture.Sim.BaseUrl, Vmm.Endpoint);
     }
 
@@ -279,7 +279,7 @@ public sealed class VmmClientTests(SimulatorFixture fixture) : IClassFixture<Sim
         Assert.Equal("localhost", info.BaseDomain);
         Assert.Equal(8082, info.ExternalPort);
         Assert.Equal("_dstack-app-address", info.AppAddressNsPrefix);
-        Assert.Equal("0.5.5", info.Version);
+        Assert.Equal("0.6.0", info.Version); // the gateway runs the same release as the vmm it sits next to
     }
 
     [Fact(Timeout = 30_000)]
