@@ -87,7 +87,8 @@ for rel_version in 0.4.2 0.5.5; do
   rel_wait_status stopped
   check "[$rel_version] phala cvms start $rel_name" 0 "" with_key "$user_key" phala cvms start "$rel_name"
   rel_wait_status running
-  check "[$rel_version] phala logs $rel_name --serial" 0 "" with_key "$user_key" phala logs "$rel_name" --serial
+  check "[$rel_version] phala logs --serial --cvm-id $rel_name -n 100 (the VM is looked up first on released vmm)" 0 'Linux version' \
+    with_key "$user_key" phala logs --serial --cvm-id "$rel_name" -n 100
   check "[$rel_version] phala cvms delete $rel_name --force, while it runs" 0 "" \
     with_key "$user_key" phala cvms delete "$rel_name" --force
   rel_check "[$rel_version] the VM is gone from the release's simulator" '

@@ -55,18 +55,18 @@ public sealed class DeployModule : ICarterModule
         var kmsEnabled = composeNode?["kms_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
         var gatewayEnabled = composeNode?["gateway_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True
                              || composeNode?["tproxy_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
-        var kms = KmsFor(kmsList, request.KmsId, teepod);
-        if (kmsEnabled && kms is not null && teepod.KmsUrl is { } hostKms && !TeepodProbe.SameUrl(kms.Url, hostKms)
-            && !VmmFeatures.Of(teepod.TeepodVersion).HasPerVmKmsUrls)
+        var (kms, kmsEntry) = KmsFor(kmsCatalog.EntriesFor(enabled), request.KmsId, teepod);
+        var onHostKms = kms is null || teepod.KmsUrl is not { } hostKms || TeepodProbe.SameUrl(kms.Url, hostKms);
+        if (kmsEnabled && !onHostKms && !VmmFeatures.Of(teepod.TeepodVersion).HasPerVmKmsUrls)
             throw ApiException.Conflict(
-                $"Teepod {teepod.Id} runs dstack-vmm {teepod.TeepodVersion}, which gives every CVM its own KMS ({hostKms}); " +
-                $"KMS '{kms.Id}' needs a teepod on dstack-vmm 0.5.2 or newer");
+                $"Teepod {teepod.Id} runs dstack-vmm {teepod.TeepodVersion}, which gives every CVM its own KMS ({teepod.KmsUrl}); " +
+                $"KMS '{kms!.Id}' needs a teepod on dstack-vmm 0.5.2 or newer");
 
-        // The vmm relays the request to the KMS it hands to its guests: the key the CVM will decrypt with, verified
-        // against that KMS's pinned k256 key.
-        var pubkey = kmsEnabled
-            ? (await envKeys.FromVmmAsync(clients.VmmFor(teepod), TeepodClients.Label(teepod.Name), teepod.KmsUrl, appId, ct)).PublicKey
-            : null;
+        // The key the CVM will decrypt with, verified against that KMS's pinned k256 key: the host's own KMS through
+        // its vmm (which relays to it), another KMS asked itself; the guest is then pointed at that same KMS.
+        var pubkey = !kmsEnabled ? null
+            : onHostKms ? (await envKeys.FromVmmAsync(clients.VmmFor(teepod), TeepodClients.Label(teepod.Name), teepod.KmsUrl, appId, ct)).PublicKey
+            : (await envKeys.GetAsync(kmsEntry!, appId, ct)).PublicKey;
 
         var now = DateTime.UtcNow;
         var saved = await pending.SaveAsync(new PendingOperation
@@ -138,9 +138,16 @@ public sealed class DeployModule : ICarterModule
 
     private static string LookupKey(long userId, string appId, string composeHash) => $"{userId}:{appId}:{composeHash}";
 
-    private static KmsInfo? KmsFor(List<KmsInfo> all, string? kmsId, TeepodRecord teepod)
+    /// <summary>
+    /// The KMS asked for by id or slug; else the teepod's own (from the catalog, or as the probe found it when the
+    /// catalog lists only other KMSs); else the first of the catalog.
+    /// </summary>
+    private static (KmsInfo? Info, Infrastructure.Config.KmsConfig? Entry) KmsFor(List<Infrastructure.Config.KmsConfig> all, string? kmsId, TeepodRecord teepod)
     {
-        if (kmsId is not null) return all.FirstOrDefault(k => k.Id == kmsId || k.Slug == kmsId);
-        return all.FirstOrDefault(k => teepod.KmsUrl is not null && TeepodProbe.SameUrl(k.Url, teepod.KmsUrl)) ?? all.FirstOrDefault();
+        var entry = kmsId is not null
+            ? all.FirstOrDefault(k => k.Id == kmsId || k.Slug == kmsId)
+            : all.FirstOrDefault(k => teepod.KmsUrl is not null && TeepodProbe.SameUrl(k.Url, teepod.KmsUrl))
+              ?? (teepod.KmsUrl is null ? all.FirstOrDefault() : KmsCatalog.Derive([teepod]).FirstOrDefault());
+        return (entry is null ? null : KmsInfo.From(entry), entry);
     }
 }

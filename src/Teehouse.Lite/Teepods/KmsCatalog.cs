@@ -18,8 +18,10 @@ public sealed class KmsCatalog(TeehouseConfig config, TeepodStore teepods)
     public async Task<List<KmsInfo>> ListAsync() => [.. (await EntriesAsync()).Select(KmsInfo.From)];
 
     /// <summary>The same list for a route that has just read the enabled teepods anyway: no second query.</summary>
-    public List<KmsInfo> ListFor(IReadOnlyList<TeepodRecord> enabledTeepods) =>
-        [.. (config.Kms.Count > 0 ? config.Kms : Derive(enabledTeepods)).Select(KmsInfo.From)];
+    public List<KmsInfo> ListFor(IReadOnlyList<TeepodRecord> enabledTeepods) => [.. EntriesFor(enabledTeepods).Select(KmsInfo.From)];
+
+    public List<KmsConfig> EntriesFor(IReadOnlyList<TeepodRecord> enabledTeepods) =>
+        config.Kms.Count > 0 ? config.Kms : Derive(enabledTeepods);
 
     /// <summary>By id, then by slug (both exact), as the contract's <c>/kms/{kms_id}</c> looks one up.</summary>
     public async Task<KmsConfig?> FindAsync(string idOrSlug)
