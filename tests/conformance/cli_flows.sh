@@ -2,11 +2,11 @@
 # each checked at the simulator where it changes something.
 
 # sim_check NAME JS: JS gets `vms` (the simulator's VMs named cli-app, oldest first) and `open(vm)` (the decrypted env
-# as KEY=VALUE strings) and prints "ok" or why not.
+# as KEY=VALUE strings) and prints "ok" or why not. check_sim_url / check_vm_name point it at another simulator or VM.
 sim_check() {
   local name="$1" js="$2" verdict
-  verdict=$(SIM_URL="$sim_url" node --input-type=module -e '
-    const vms = (await (await fetch(`${process.env.SIM_URL}/_sim/vms`)).json()).filter((v) => v.name === "cli-app");
+  verdict=$(SIM_URL="${check_sim_url:-$sim_url}" VM_NAME="${check_vm_name:-cli-app}" node --input-type=module -e '
+    const vms = (await (await fetch(`${process.env.SIM_URL}/_sim/vms`)).json()).filter((v) => v.name === process.env.VM_NAME);
     const open = async (vm) => {
       const res = await fetch(`${process.env.SIM_URL}/_sim/kms/decrypt`, { method: "POST", headers: { "content-type": "application/json" },
         body: JSON.stringify({ app_id: vm.app_id, encrypted_env: Buffer.from(vm.encrypted_env ?? "", "base64").toString("hex") }) });

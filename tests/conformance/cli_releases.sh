@@ -4,21 +4,8 @@
 # at that simulator. Up to 0.5.5 the updates are UpgradeApp + ResizeVm and delete needs a stop first; 0.4.2 also has
 # list-shaped gpus and a gateway without the Info RPC (registered with tproxy_endpoint to prove it is not fatal).
 
-# rel_check NAME JS: like sim_check, against the release's simulator ($rel_url) and its VM named $rel_name.
-rel_check() {
-  local name="$1" js="$2" verdict
-  verdict=$(SIM_URL="$rel_url" VM_NAME="$rel_name" node --input-type=module -e '
-    const vms = (await (await fetch(`${process.env.SIM_URL}/_sim/vms`)).json()).filter((v) => v.name === process.env.VM_NAME);
-    const open = async (vm) => {
-      const res = await fetch(`${process.env.SIM_URL}/_sim/kms/decrypt`, { method: "POST", headers: { "content-type": "application/json" },
-        body: JSON.stringify({ app_id: vm.app_id, encrypted_env: Buffer.from(vm.encrypted_env ?? "", "base64").toString("hex") }) });
-      return res.status === 200 ? JSON.parse((await res.json()).plaintext).env.map((e) => `${e.key}=${e.value}`) : [];
-    };
-    '"$js"'
-  ' 2>&1)
-  if [ "$verdict" = "ok" ]; then passed=$((passed + 1)); echo "ok   - $name"
-  else failed=$((failed + 1)); echo "FAIL - $name: $verdict"; fi
-}
+# rel_check NAME JS: sim_check (cli_flows.sh) against the release's simulator ($rel_url) and its VM named $rel_name.
+rel_check() { check_sim_url="$rel_url" check_vm_name="$rel_name" sim_check "$@"; }
 
 # rel_wait_status STATUS: until the release simulator's VM shows it (at most 10 s).
 rel_wait_status() {
