@@ -59,7 +59,7 @@ public sealed class DeployModule : ICarterModule
         var onHostKms = kms is null || teepod.KmsUrl is not { } hostKms || TeepodProbe.SameUrl(kms.Url, hostKms);
         if (kmsEnabled && !onHostKms && !VmmFeatures.Of(teepod.TeepodVersion).HasPerVmKmsUrls)
             throw ApiException.Conflict(
-                $"Teepod {teepod.Id} runs dstack-vmm {teepod.TeepodVersion}, which gives every CVM its own KMS ({teepod.KmsUrl}); " +
+                $"Teepod {teepod.Id} runs dstack-vmm {teepod.TeepodVersion}, which gives every CVM the host's own KMS; " +
                 $"KMS '{kms!.Id}' needs a teepod on dstack-vmm 0.5.2 or newer");
 
         // The key the CVM will decrypt with, verified against that KMS's pinned k256 key: the host's own KMS through

@@ -47,6 +47,7 @@ public sealed class ChosenKmsTests
         {
             var detail = await Json.AssertDetailAsync(provision, HttpStatusCode.Conflict);
             Assert.Contains("0.5.2 or newer", detail);
+            Assert.DoesNotContain("127.0.0.1", detail); // a user learns no internal address
             return;
         }
         Assert.Equal(HttpStatusCode.OK, provision.StatusCode);
