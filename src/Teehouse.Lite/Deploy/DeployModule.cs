@@ -29,7 +29,8 @@ public sealed class DeployModule : ICarterModule
         KmsCatalog kmsCatalog, Infrastructure.Dstack.DstackClientFactory clients, Kms.EnvEncryptKeys envKeys, CancellationToken ct)
     {
         var enabled = await teepods.ListAsync(includeDisabled: false);
-        var kmsList = kmsCatalog.ListFor(enabled);
+        var kmsEntries = kmsCatalog.EntriesFor(enabled);
+        var kmsList = kmsEntries.Select(KmsInfo.From).ToList();
         var plan = DeployValidation.Validate(request, kmsList);
         var user = current.User!;
         // The app id is the app's identity (its KMS keys, its gateway routes): nobody deploys under another's.
@@ -55,7 +56,7 @@ public sealed class DeployModule : ICarterModule
         var kmsEnabled = composeNode?["kms_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
         var gatewayEnabled = composeNode?["gateway_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True
                              || composeNode?["tproxy_enabled"]?.GetValueKind() == System.Text.Json.JsonValueKind.True;
-        var (kms, kmsEntry) = KmsFor(kmsCatalog.EntriesFor(enabled), request.KmsId, teepod);
+        var (kms, kmsEntry) = KmsFor(kmsEntries, request.KmsId, teepod);
         var onHostKms = kms is null || teepod.KmsUrl is not { } hostKms || TeepodProbe.SameUrl(kms.Url, hostKms);
         if (kmsEnabled && !onHostKms && !VmmFeatures.Of(teepod.TeepodVersion).HasPerVmKmsUrls)
             throw ApiException.Conflict(

@@ -123,7 +123,7 @@ public sealed partial class CvmUpgradesModule
                 await WaitStoppedAsync(row, vmm, ct);
                 try
                 {
-                    note = await UpdateVmAsync(row, vmm, power, logger, update, ct);
+                    note = await UpdateVmAsync(row, vmm, vm, power, logger, update, ct);
                 }
                 finally
                 {
@@ -135,7 +135,7 @@ public sealed partial class CvmUpgradesModule
         }
         else
         {
-            await operations.ChangeAsync(row, user.User!, change, async () => note = await UpdateVmAsync(row, vmm, power, logger, update, ct), ct);
+            await operations.ChangeAsync(row, user.User!, change, async () => note = await UpdateVmAsync(row, vmm, vm, power, logger, update, ct), ct);
         }
         if (!restarting && (composeText is not null || plan.EncryptedEnv is not null || plan.UserConfig is not null))
             (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
@@ -192,9 +192,9 @@ public sealed partial class CvmUpgradesModule
         DstackClientFactory clients, CvmOperations operations, ILogger<CvmUpgradesModule> logger, CancellationToken ct)
     {
         ThrowIfRemoving(row);
-        var (vmm, _) = await LiveAsync(row, clients, power, ct);
+        var (vmm, vm) = await LiveAsync(row, clients, power, ct);
         string? note = null;
-        await operations.CommitUpdateAsync(prepared, row, user.User!, transactionHash, async plan => note = await UpdateVmAsync(row, vmm, power, logger, new UpdateVmRequest
+        await operations.CommitUpdateAsync(prepared, row, user.User!, transactionHash, async plan => note = await UpdateVmAsync(row, vmm, vm, power, logger, new UpdateVmRequest
         {
             Id = row.VmUuid,
             ComposeFile = plan.ComposeFile,

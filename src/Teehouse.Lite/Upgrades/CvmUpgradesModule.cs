@@ -104,9 +104,9 @@ public sealed partial class CvmUpgradesModule : ICarterModule
                 $"No compose update with hash {hash} was provisioned for CVM {row.HashedId}; call POST /api/v1/cvms/{cvmId}/compose_file/provision first");
         ThrowIfRemoving(row);
 
-        var (vmm, _) = await LiveAsync(row, clients, power, ct);
+        var (vmm, vm) = await LiveAsync(row, clients, power, ct);
         string? note = null;
-        await operations.CommitUpdateAsync(prepared, row, user.User!, null, async plan => note = await UpdateVmAsync(row, vmm, power, logger, new UpdateVmRequest
+        await operations.CommitUpdateAsync(prepared, row, user.User!, null, async plan => note = await UpdateVmAsync(row, vmm, vm, power, logger, new UpdateVmRequest
         {
             Id = row.VmUuid,
             ComposeFile = plan.ComposeFile,
@@ -160,7 +160,7 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         }
 
         await operations.ChangeAsync(row, user.User!, new CvmChange(ComposeHash: composeHash),
-            () => UpdateVmAsync(row, vmm, power, logger, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct), ct);
+            () => UpdateVmAsync(row, vmm, vm, power, logger, new UpdateVmRequest { Id = row.VmUuid, ComposeFile = composeText, EncryptedEnv = env }, ct), ct);
         var (correlationId, restarting) = await RestartIfRunningAsync(row, vmm, queries, power, ct);
         logger.LogInformation("CVM {Id} ({Name}): encrypted env replaced{Keys}{Restart}", row.Id, row.Name,
             changed ? $", allowed_envs now {string.Join(",", keys!)} (compose {composeHash})" : "", restarting ? ", restarting" : "");
@@ -233,12 +233,15 @@ public sealed partial class CvmUpgradesModule : ICarterModule
         throw ApiException.Conflict($"The app-compose.json of CVM {row.HashedId} is not a valid JSON object; it cannot be updated");
     }
 
-    /// <summary>Returns a note for the caller when the guest will attest another app id (see <see cref="NonKmsUpgrades"/>).</summary>
+    /// <summary>
+    /// Returns a note for the caller when the guest will attest another app id (see <see cref="NonKmsUpgrades"/>).
+    /// <paramref name="vm"/>: the VM as the request found it (its image and image version).
+    /// </summary>
     private static async Task<string?> UpdateVmAsync(
-        CvmRow row, VmmClient vmm, CvmPower power, ILogger logger, UpdateVmRequest request, CancellationToken ct)
+        CvmRow row, VmmClient vmm, VmInfo vm, CvmPower power, ILogger logger, UpdateVmRequest request, CancellationToken ct)
     {
         string? note = null;
-        if (request.ComposeFile is { } compose && await vmm.GetInfoAsync(row.VmUuid, ct) is { } vm
+        if (request.ComposeFile is { } compose
             && (note = NonKmsUpgrades.Check(vm, row.AppId, row.HashedId, compose, request.Image)) is not null)
         {
             // Not refused: the id the guest attests changes, while ours (and the vmm's) stays the app's identity.

@@ -44,7 +44,7 @@ public static partial class NonKmsUpgrades
     {
         var image = newImage ?? vm.Configuration?.Image ?? "";
         var version = newImage is null ? VmmFeatures.Parse(vm.ImageVersion) ?? VersionIn(image) : VersionIn(image);
-        var hash = AppComposeJsonHash(newComposeText);
+        var hash = Deploy.AppComposeJson.Hash(newComposeText);
         switch (Judge(KmsEnabled(newComposeText), appId, hash, version))
         {
             case NonKmsOutcome.WouldNotBoot:
@@ -73,8 +73,6 @@ public static partial class NonKmsUpgrades
             return false;
         }
     }
-
-    private static string AppComposeJsonHash(string text) => Deploy.AppComposeJson.Hash(text);
 
     [GeneratedRegex(@"\d+\.\d+\.\d+(?!.*\d+\.\d+\.\d+)")]
     private static partial Regex ImageVersion();
