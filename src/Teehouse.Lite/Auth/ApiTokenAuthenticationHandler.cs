@@ -14,7 +14,7 @@ public sealed class ApiTokenAuthenticationHandler(
     IOptionsMonitor<AuthenticationSchemeOptions> options,
     ILoggerFactory logger,
     UrlEncoder encoder,
-    TokenStore tokens,
+    TokenCache tokens,
     CurrentUser currentUser)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {

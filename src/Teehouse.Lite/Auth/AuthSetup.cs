@@ -15,6 +15,7 @@ public static class AuthSetup
     public static IServiceCollection AddTeehouseAuth(this IServiceCollection services)
     {
         services.AddSingleton<TokenStore>();
+        services.AddSingleton<TokenCache>();
         services.AddSingleton<ICarterModule, AuthModule>();
         services.AddJsonTypes(AuthJson.Default);
         services.AddSingleton<UserStore>();

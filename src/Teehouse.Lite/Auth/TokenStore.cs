@@ -42,18 +42,15 @@ public sealed class TokenStore(Db db)
         return (record, token);
     }
 
-    /// <summary>The owner of an active token, in one query: this runs on every authenticated request.</summary>
-    public async Task<UserRecord?> FindUserAsync(string token)
+    /// <summary>The token's id and owner when it is active, in one query (the server asks <see cref="TokenCache"/> first).</summary>
+    public async Task<TokenOwner?> FindOwnerAsync(string tokenHash)
     {
         await using var c = await db.OpenAsync();
-        var found = await c.QuerySingleOrDefaultAsync<TokenOwner>("""
+        return await c.QuerySingleOrDefaultAsync<TokenOwner>("""
             SELECT t.id AS token_id, u.id, u.username, u.email, u.role, u.tier, u.credit_balance, u.granted_balance, u.created_at
             FROM api_tokens t JOIN users u ON u.id = t.user_id
-            WHERE t.token_hash = @hash AND t.revoked_at IS NULL
-            """, new { hash = ApiTokens.Hash(token) });
-        if (found is null) return null;
-        await TouchAsync(c, found.TokenId);
-        return found.ToUser();
+            WHERE t.token_hash = @tokenHash AND t.revoked_at IS NULL
+            """, new { tokenHash });
     }
 
     public async Task<List<TokenRecord>> ListAsync(bool includeRevoked)
@@ -78,16 +75,18 @@ public sealed class TokenStore(Db db)
             new { id, now = Clock.NowText() }) == 1;
     }
 
-    private async Task TouchAsync(Microsoft.Data.Sqlite.SqliteConnection c, long id)
+    /// <summary>Records that the token was used, at most once a minute per token.</summary>
+    public async ValueTask TouchAsync(long id)
     {
         var now = DateTime.UtcNow;
         if (_lastTouched.TryGetValue(id, out var last) && now - last < TouchEvery) return;
         _lastTouched[id] = now;
+        await using var c = await db.OpenAsync();
         await c.ExecuteAsync("UPDATE api_tokens SET last_used_at = @now WHERE id = @id", new { id, now = Clock.ToText(now) });
     }
 }
 
-/// <summary>A token's id with its owner's columns (see <see cref="TokenStore.FindUserAsync"/>).</summary>
+/// <summary>A token's id with its owner's columns (see <see cref="TokenStore.FindOwnerAsync"/>).</summary>
 public sealed class TokenOwner
 {
     public long TokenId { get; set; }

@@ -60,6 +60,8 @@ public static class ServerApp
 
         builder.Services.AddSingleton(config);
         builder.Services.AddSingleton(db);
+        // Built by the container, so the container disposes it (and its connection) with the app.
+        builder.Services.AddSingleton(_ => new DbChanges(db));
         builder.Services.Configure<JsonOptions>(json =>
             json.SerializerOptions.PropertyNamingPolicy = System.Text.Json.JsonNamingPolicy.SnakeCaseLower);
         builder.Services.AddJsonTypes(InfrastructureJson.Default).AddJsonTypes(SharedJson.Default);

@@ -1,4 +1,5 @@
 using System.Data;
+using System.Runtime.CompilerServices;
 using Microsoft.Data.Sqlite;
 
 namespace Teehouse.Lite.Infrastructure.Database;
@@ -7,7 +8,11 @@ namespace Teehouse.Lite.Infrastructure.Database;
 public sealed class Db
 {
     private static int _providerSet;
+    private static readonly object Configured = new();
     private readonly string _connectionString;
+    private readonly string _dedicatedConnectionString;
+    // Pooled connections keep their native handle (and its pragmas) between opens: each handle is set up once.
+    private readonly ConditionalWeakTable<SQLitePCL.sqlite3, object> _configured = new();
 
     public Db(string path, int busyTimeoutMs)
     {
@@ -23,6 +28,7 @@ public sealed class Db
             // Microsoft.Data.Sqlite turns this into PRAGMA busy_timeout; seconds granularity, so we set the pragma too.
             DefaultTimeout = Math.Max(1, busyTimeoutMs / 1000),
         }.ToString();
+        _dedicatedConnectionString = new SqliteConnectionStringBuilder(_connectionString) { Pooling = false }.ToString();
     }
 
     public string Path { get; }
@@ -39,11 +45,30 @@ public sealed class Db
     {
         var connection = new SqliteConnection(_connectionString);
         await connection.OpenAsync(ct);
-        using var pragma = connection.CreateCommand();
-        // WAL is persistent in the file, but setting it on every open costs nothing and repairs a file copied without it.
-        pragma.CommandText = $"PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
-        await pragma.ExecuteNonQueryAsync(ct);
+        var handle = connection.Handle!;
+        if (!_configured.TryGetValue(handle, out _))
+        {
+            Configure(connection);
+            _configured.AddOrUpdate(handle, Configured);
+        }
         return connection;
+    }
+
+    /// <summary>A connection outside the pool, for a component that keeps one open for its whole life.</summary>
+    public SqliteConnection OpenDedicated()
+    {
+        var connection = new SqliteConnection(_dedicatedConnectionString);
+        connection.Open();
+        Configure(connection);
+        return connection;
+    }
+
+    private void Configure(SqliteConnection connection)
+    {
+        using var pragma = connection.CreateCommand();
+        // WAL is persistent in the file, but setting it on each new connection repairs a file copied without it.
+        pragma.CommandText = $"PRAGMA journal_mode = WAL; PRAGMA busy_timeout = {BusyTimeoutMs}; PRAGMA foreign_keys = ON; PRAGMA synchronous = NORMAL;";
+        pragma.ExecuteNonQuery();
     }
 
     public SqliteConnection Open() => OpenAsync().GetAwaiter().GetResult();

@@ -14,6 +14,7 @@ namespace Teehouse.Lite.Infrastructure.Logging;
 /// </summary>
 public static class LoggingSetup
 {
+    private const int QueueLength = 10_000;
     private const string Template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
     public static Serilog.ILogger Create(LogConfig config, bool console = true)
@@ -28,17 +29,22 @@ public static class LoggingSetup
             // "AuthenticationScheme was challenged" on every 401 repeats what the request log line already says.
             .MinimumLevel.Override("Teehouse.Lite.Auth.ApiTokenAuthenticationHandler", LogEventLevel.Warning)
             .Enrich.FromLogContext();
-        if (console)
-            logger.WriteTo.Console(outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture);
-        if (config.File.Length > 0)
+        // Console and file writes happen on the sink's own thread: a request only queues its line. When the queue is
+        // full (a stalled disk or terminal) lines are dropped and counted rather than making requests wait.
+        logger.WriteTo.Async(sinks =>
         {
-            // Serilog would create the directory 0755 under a usual umask; made first, it is ours alone.
-            PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(config.File))!);
-            logger.WriteTo.File(config.File, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
-                rollingInterval: RollingInterval.Day, retainedFileCountLimit: config.RetainedFiles,
-                fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false,
-                hooks: new PrivateLogFileHooks());
-        }
+            if (console)
+                sinks.Console(outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture);
+            if (config.File.Length > 0)
+            {
+                // Serilog would create the directory 0755 under a usual umask; made first, it is ours alone.
+                PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(config.File))!);
+                sinks.File(config.File, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
+                    rollingInterval: RollingInterval.Day, retainedFileCountLimit: config.RetainedFiles,
+                    fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false,
+                    hooks: new PrivateLogFileHooks());
+            }
+        }, bufferSize: QueueLength, blockWhenFull: false);
         return logger.CreateLogger();
     }
 
