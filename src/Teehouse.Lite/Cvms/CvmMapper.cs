@@ -71,7 +71,7 @@ public static class CvmMapper
     {
         ArgumentNullException.ThrowIfNull(row);
         var hosted = new HostedVm(
-            row.VmUuid, row.Name, row.Status, row.Uptime ?? "", AppUrl: null, row.AppId, row.InstanceId, Configuration: null,
+            row.VmUuid, row.Name, row.Status, row.UptimeAt(DateTimeOffset.UtcNow) ?? "", AppUrl: null, row.AppId, row.InstanceId, Configuration: null,
             ExitedAt: null, BootProgress: null, BootError: null, ShutdownProgress: null, row.ImageVersion);
         return new CvmInfoV20251028(
             hosted,

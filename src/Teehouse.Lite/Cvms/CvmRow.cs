@@ -1,3 +1,4 @@
+using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
@@ -16,7 +17,11 @@ public sealed class CvmRow
     public string? InstanceId { get; set; }
     public string Name { get; set; } = "";
     public string Status { get; set; } = "";
+    /// <summary>The uptime text as last seen; shown as is only when <see cref="StartedAt"/> is unknown.</summary>
     public string? Uptime { get; set; }
+
+    /// <summary>When the VM's process started (unix seconds), see <see cref="VmUptime"/>.</summary>
+    public long? StartedAt { get; set; }
     public string? Image { get; set; }
     public string? ImageVersion { get; set; }
     public long? Vcpu { get; set; }
@@ -51,6 +56,9 @@ public sealed class CvmRow
     public long? GatewayPort { get; set; }
     public long? GatewayAgentPort { get; set; }
     public string TeepodImagesJson { get; set; } = "[]";
+
+    /// <summary>The uptime the vmm would report at <paramref name="now"/>.</summary>
+    public string? UptimeAt(DateTimeOffset now) => StartedAt is { } started ? VmUptime.At(started, now) : Uptime;
 }
 
 public static class CvmStatus

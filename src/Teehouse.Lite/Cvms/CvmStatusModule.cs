@@ -30,9 +30,10 @@ public sealed class CvmStatusModule : ICarterModule
         var rows = await queries.StatusesAsync(user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id), [.. byKey.Values.Distinct()]);
         var found = rows.GroupBy(r => Normalize(r.VmUuid)).ToDictionary(g => g.Key, g => g.First(), StringComparer.Ordinal);
         var answer = new Dictionary<string, CvmBatchStatus>(StringComparer.Ordinal);
+        var now = DateTimeOffset.UtcNow;
         foreach (var (key, normalized) in byKey)
             if (found.TryGetValue(normalized, out var row))
-                answer[key] = new CvmBatchStatus(row.VmUuid, row.Status, row.Uptime, row.InProgress, null, null,
+                answer[key] = new CvmBatchStatus(row.VmUuid, row.Status, row.UptimeAt(now), row.InProgress, null, null,
                     row.ProgressOperation, row.ProgressStartedAt, row.ProgressCorrelationId);
         return TypedResults.Json(answer, CvmsJson.Default.DictionaryStringCvmBatchStatus);
     }

@@ -15,16 +15,16 @@ public sealed partial class CvmStore
 {
     /// <summary>Inserts a newly seen VM; a row another import inserted meanwhile wins (the next sync updates it).</summary>
     internal static Task InsertObservedAsync(SqliteConnection c, SqliteTransaction tx, CvmRow r) => c.ExecuteAsync("""
-        INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version, vcpu,
+        INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, started_at, image, image_version, vcpu,
             memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
-        VALUES (@TeepodId, @VmUuid, @AppId, @InstanceId, @Name, @Status, @Uptime, @Image, @ImageVersion, @Vcpu,
+        VALUES (@TeepodId, @VmUuid, @AppId, @InstanceId, @Name, @Status, @Uptime, @StartedAt, @Image, @ImageVersion, @Vcpu,
             @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, @InProgress, @CreatedAt, @UpdatedAt, @LastSyncedAt)
         ON CONFLICT (teepod_id, vm_uuid) DO NOTHING
         """, r, tx);
 
     internal static Task UpdateObservedAsync(SqliteConnection c, SqliteTransaction tx, CvmRow r) => c.ExecuteAsync("""
         UPDATE cvms SET app_id = @AppId, instance_id = @InstanceId, name = @Name, status = @Status, uptime = @Uptime,
-            image = @Image, image_version = @ImageVersion, vcpu = @Vcpu, memory = @Memory, disk_size = @DiskSize,
+            started_at = @StartedAt, image = @Image, image_version = @ImageVersion, vcpu = @Vcpu, memory = @Memory, disk_size = @DiskSize,
             compose_hash = @ComposeHash, kms_enabled = @KmsEnabled, user_id = @UserId, listed = @Listed, updated_at = @UpdatedAt,
             last_synced_at = @LastSyncedAt, gone_at = @GoneAt
         WHERE id = @Id
@@ -36,10 +36,10 @@ public sealed partial class CvmStore
     /// </summary>
     internal static Task<long> InsertCreatedAsync(SqliteConnection c, SqliteTransaction tx, CreatedCvm cvm, VmInfo? info, string now) =>
         c.ExecuteScalarAsync<long>("""
-            INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, image, image_version,
+            INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, started_at, image, image_version,
                 vcpu, memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at,
                 last_synced_at)
-            VALUES (@TeepodId, @VmUuid, @AppId, @instanceId, @Name, @status, @uptime, @Image, @imageVersion, @Vcpu,
+            VALUES (@TeepodId, @VmUuid, @AppId, @instanceId, @Name, @status, @uptime, @startedAt, @Image, @imageVersion, @Vcpu,
                 @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, 0, @now, @now, @now)
             ON CONFLICT (teepod_id, vm_uuid) DO UPDATE SET user_id = COALESCE(cvms.user_id, excluded.user_id),
                 listed = excluded.listed, updated_at = excluded.updated_at
@@ -47,7 +47,8 @@ public sealed partial class CvmStore
             """, new
         {
             cvm.TeepodId, cvm.VmUuid, cvm.AppId, instanceId = string.IsNullOrEmpty(info?.InstanceId) ? null : info.InstanceId,
-            cvm.Name, status = info?.Status ?? "running", uptime = info?.Uptime, cvm.Image, imageVersion = info?.ImageVersion,
+            cvm.Name, status = info?.Status ?? "running", uptime = info?.Uptime,
+            startedAt = VmUptime.StartedAt(info?.Uptime, DateTimeOffset.UtcNow), cvm.Image, imageVersion = info?.ImageVersion,
             cvm.Vcpu, cvm.Memory, cvm.DiskSize, cvm.ComposeHash, cvm.KmsEnabled, cvm.UserId, cvm.Listed, now,
         }, tx);
 
@@ -64,7 +65,7 @@ public sealed partial class CvmStore
             foreach (var id in ids)
             {
                 await c.ExecuteAsync("""
-                    UPDATE cvms SET status = 'gone', gone_at = @now, updated_at = @now, uptime = NULL, in_progress = 0,
+                    UPDATE cvms SET status = 'gone', gone_at = @now, updated_at = @now, uptime = NULL, started_at = NULL, in_progress = 0,
                         progress_operation = NULL, progress_target = NULL, progress_started_at = NULL,
                         progress_correlation_id = NULL
                     WHERE id = @id AND status <> 'gone'
@@ -77,20 +78,22 @@ public sealed partial class CvmStore
     internal Task MarkGoneAsync(long id) => MarkGoneAsync([id]);
 
     /// <summary>
-    /// Stores a status (or instance id) the vmm just reported for the VM, as the pinger would on its next round. Only a
-    /// change is written: reads call this too, and an unchanged row costs them no write lock.
+    /// Stores a status (or instance id, or a restart) the vmm just reported for the VM, as the pinger would on its next
+    /// round. Only a change is written: reads call this too, and an unchanged row costs them no write lock.
     /// </summary>
     internal async Task ObserveAsync(long id, VmInfo vm)
     {
+        var startedAt = VmUptime.StartedAt(vm.Uptime, DateTimeOffset.UtcNow);
         await using var c = await db.OpenAsync();
         await c.ExecuteAsync("""
-            UPDATE cvms SET status = @status, uptime = @uptime, instance_id = COALESCE(@instanceId, instance_id),
-                updated_at = @now, last_synced_at = @now
+            UPDATE cvms SET status = @status, uptime = @uptime, started_at = @startedAt,
+                instance_id = COALESCE(@instanceId, instance_id), updated_at = @now, last_synced_at = @now
             WHERE id = @id AND status <> 'gone'
-                AND (status <> @status OR (@instanceId IS NOT NULL AND instance_id IS NOT @instanceId))
+                AND (status <> @status OR (@instanceId IS NOT NULL AND instance_id IS NOT @instanceId)
+                    OR (@startedAt IS NOT NULL AND (started_at IS NULL OR abs(started_at - @startedAt) > @tolerance)))
             """, new
         {
-            id, status = vm.Status, uptime = vm.Uptime,
+            id, status = vm.Status, uptime = vm.Uptime, startedAt, tolerance = VmUptime.ToleranceSeconds,
             instanceId = string.IsNullOrEmpty(vm.InstanceId) ? null : vm.InstanceId, now = Clock.NowText(),
         });
     }

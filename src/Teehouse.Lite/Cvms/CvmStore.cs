@@ -10,7 +10,7 @@ namespace Teehouse.Lite.Cvms;
 public sealed partial class CvmStore(Db db)
 {
     private const string Select = """
-        SELECT c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.app_id, c.instance_id, c.name, c.status, c.uptime, c.image,
+        SELECT c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.app_id, c.instance_id, c.name, c.status, c.uptime, c.started_at, c.image,
             c.image_version, c.vcpu, c.memory, c.disk_size, c.compose_hash, c.kms_enabled, a.env_pubkey, c.user_id, u.username, c.listed, c.in_progress,
             c.created_at, c.updated_at, c.last_synced_at, c.gone_at, c.progress_operation, c.progress_target,
             c.progress_started_at, c.progress_correlation_id,

@@ -46,41 +46,61 @@ public sealed class CvmSyncSession
     public async Task ApplyAsync(IReadOnlyList<VmInfo> batch)
     {
         var now = Clock.NowText();
+        var seenAt = DateTimeOffset.UtcNow;
         var handled = new HashSet<string>(StringComparer.Ordinal);
         var observed = new List<CvmRow>();
-        var (added, updated, unchanged) = await _store.Db.InTransactionAsync(async (c, tx) =>
+        var updates = new List<(CvmRow Row, bool Material)>();
+        var inserts = new List<CvmRow>();
+        int unchanged = 0;
+        foreach (var vm in batch)
         {
-            int a = 0, u = 0, same = 0;
-            foreach (var vm in batch)
+            // A page boundary that shifted between two Status calls can repeat a VM: handle it once.
+            if (_seen.Contains(vm.Id) || !handled.Add(vm.Id)) continue;
+            if (_known.TryGetValue(vm.Id, out var row))
             {
-                // A page boundary that shifted between two Status calls can repeat a VM: handle it once.
-                if (_seen.Contains(vm.Id) || !handled.Add(vm.Id)) continue;
-                if (_known.TryGetValue(vm.Id, out var row))
+                var next = Observe(vm, row, now, seenAt);
+                var material = Material(row) != Material(next);
+                // A VM that is only older than last time changes nothing stored: its uptime is derived from the start.
+                if (material || !SameStart(row, next)) updates.Add((next, material));
+                if (!material) unchanged++;
+                observed.Add(material || !SameStart(row, next) ? next : row);
+            }
+            else if (_options.InsertNew)
+            {
+                inserts.Add(Observe(vm, new CvmRow { TeepodId = _teepodId, VmUuid = vm.Id, CreatedAt = now }, now, seenAt));
+            }
+        }
+
+        // A round that saw nothing new takes no write lock at all.
+        if (updates.Count > 0 || inserts.Count > 0)
+        {
+            await _store.Db.InTransactionAsync(async (c, tx) =>
+            {
+                foreach (var (next, material) in updates)
                 {
-                    var next = Observe(vm, row, now);
-                    var material = Material(row) != Material(next);
-                    if (material || row.Uptime != next.Uptime) await CvmStore.UpdateObservedAsync(c, tx, next);
+                    await CvmStore.UpdateObservedAsync(c, tx, next);
                     if (material && next.UserId is not null) await CvmStore.RecordAppAsync(c, tx, next.AppId, next.UserId, now);
-                    if (material) u++; else same++;
-                    observed.Add(next);
                 }
-                else if (_options.InsertNew)
+                foreach (var created in inserts)
                 {
-                    var created = Observe(vm, new CvmRow { TeepodId = _teepodId, VmUuid = vm.Id, CreatedAt = now }, now);
                     await CvmStore.InsertObservedAsync(c, tx, created);
                     await CvmStore.RecordAppAsync(c, tx, created.AppId, created.UserId, now);
-                    a++;
                 }
-            }
-            return (a, u, same);
-        });
+                return 0;
+            });
+        }
         // Only after the commit: a failed batch must leave the session as it was, so a retry compares correctly.
         _seen.UnionWith(handled);
         foreach (var row in observed) _known[row.VmUuid] = row;
-        _new += added;
-        _updated += updated;
+        _new += inserts.Count;
+        _updated += updates.Count(u => u.Material);
         _unchanged += unchanged;
     }
+
+    /// <summary>Whether the row's stored start (or, for an uptime that is not a duration, its text) still holds.</summary>
+    private static bool SameStart(CvmRow stored, CvmRow seen) =>
+        stored.StartedAt is { } a && seen.StartedAt is { } b ? VmUptime.SameStart(a, b)
+        : stored.StartedAt is null && seen.StartedAt is null && stored.Uptime == seen.Uptime;
 
     /// <summary>After a complete listing: marks rows whose VM is confirmed missing as gone.</summary>
     public async Task<CvmSyncSummary> FinishAsync(VmmClient vmm, CancellationToken ct)
@@ -97,7 +117,7 @@ public sealed class CvmSyncSession
         return new CvmSyncSummary(_seen.Count, _new, _updated, _unchanged, gone.Count);
     }
 
-    private CvmRow Observe(VmInfo vm, CvmRow row, string now)
+    private CvmRow Observe(VmInfo vm, CvmRow row, string now, DateTimeOffset seenAt)
     {
         var config = vm.Configuration;
         var hash = config is null ? row.ComposeHash : AppComposeParser.ComposeHash(config.ComposeFile);
@@ -111,6 +131,7 @@ public sealed class CvmSyncSession
             Name = row.Name.Length > 0 ? row.Name : vm.Name,
             Status = vm.Status,
             Uptime = vm.Uptime,
+            StartedAt = VmUptime.StartedAt(vm.Uptime, seenAt),
             Image = config?.Image ?? row.Image,
             ImageVersion = string.IsNullOrEmpty(vm.ImageVersion) ? row.ImageVersion : vm.ImageVersion,
             Vcpu = config?.Vcpu ?? row.Vcpu,
@@ -132,7 +153,7 @@ public sealed class CvmSyncSession
         };
     }
 
-    // What makes a row "updated" in a summary; uptime ticks on every look and is written without counting.
+    // What makes a row "updated" in a summary; a restart (a new start time) is written without counting.
     private static string Material(CvmRow r) => string.Join('\u001f',
         r.AppId, r.InstanceId, r.Name, r.Status, r.Image, r.ImageVersion, r.Vcpu, r.Memory, r.DiskSize, r.ComposeHash, r.KmsEnabled,
         r.UserId, r.Listed, r.GoneAt);

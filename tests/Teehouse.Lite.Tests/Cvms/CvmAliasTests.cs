@@ -34,7 +34,7 @@ public sealed class CvmAliasTests : SimulatedTeepodTest
     {
         var cvm = await DeployAsync();
         await using (var c = await _app.Db.OpenAsync())
-            await c.ExecuteAsync("UPDATE cvms SET status = 'running', uptime = '5m' WHERE id = @id", new { id = cvm.Id });
+            await c.ExecuteAsync("UPDATE cvms SET status = 'running', uptime = '5m', started_at = NULL WHERE id = @id", new { id = cvm.Id });
         var dashless = cvm.VmUuid.Replace("-", "").ToUpperInvariant();
         var response = await Send(HttpMethod.Post, "/api/v1/status/batch",
             $$"""{"vm_uuids": ["{{cvm.VmUuid}}", "{{dashless}}", "00000000-0000-4000-8000-000000000000"]}""");
