@@ -1,7 +1,5 @@
 using Carter;
-using Dapper;
-using Teehouse.Lite.Infrastructure.Database;
-using Teehouse.Lite.Infrastructure;
+using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Health;
 
@@ -14,22 +12,9 @@ public sealed class HealthModule : ICarterModule
 {
     public void AddRoutes(IEndpointRouteBuilder app) => app.MapGet("/healthz", GetHealth).AllowAnonymous();
 
-    private static async Task<IResult> GetHealth(Db db, ILogger<HealthModule> logger, CancellationToken ct)
+    private static async Task<IResult> GetHealth(HealthCheck health, CancellationToken ct)
     {
-        HealthDatabase database;
-        try
-        {
-            await using var connection = await db.OpenAsync(ct);
-            var version = await connection.ExecuteScalarAsync<int>("SELECT COALESCE(MAX(version), 0) FROM schema_migrations");
-            database = new HealthDatabase("ok", version, null);
-        }
-        catch (Exception e) when (e is not OperationCanceledException)
-        {
-            logger.LogWarning(e, "Health check could not read the database");
-            database = new HealthDatabase("error", null, e.Message);
-        }
-        var ok = database.Status == "ok";
-        return TypedResults.Json(new HealthResponse(ok ? "ok" : "degraded", BuildInfo.Version, database),
-            HealthJson.Default.HealthResponse, statusCode: ok ? 200 : 503);
+        var (status, body) = await health.CheckAsync(ct);
+        return new JsonBytes(body, status);
     }
 }

@@ -6,5 +6,5 @@ namespace Teehouse.Lite.Health;
 public static class HealthSetup
 {
     public static IServiceCollection AddHealth(this IServiceCollection services) =>
-        services.AddSingleton<ICarterModule, HealthModule>().AddJsonTypes(HealthJson.Default);
+        services.AddSingleton<ICarterModule, HealthModule>().AddSingleton<HealthCheck>().AddJsonTypes(HealthJson.Default);
 }
