@@ -553,7 +553,7 @@ summary_line="$when, commit $commit, $(nproc) cores, load average $load_start at
 
 # README: the table between the markers (kept if the markers are missing).
 if grep -q '<!-- bench:start -->' README.md && grep -q '<!-- bench:end -->' README.md; then
-  { echo "Latest run ($summary_line):"; echo; table; } >"$tmp/readme-block.md"
+  { echo "Latest run ($summary_line):"; echo; table; echo; } >"$tmp/readme-block.md"
   awk -v block="$tmp/readme-block.md" '
     /<!-- bench:start -->/ { print; while ((getline line < block) > 0) print line; skip = 1; next }
     /<!-- bench:end -->/ { skip = 0 }
