@@ -12,7 +12,6 @@
 # reports 0 new and 0 gone. Exits non-zero on any failure. See scripts/bench/README.md.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-root=$(pwd)
 . scripts/lib.sh
 
 vms="${1:-10000}"
@@ -110,7 +109,7 @@ for _ in $(seq 1 600); do
   sleep 0.2
 done
 [ -n "$sim_port" ] || { cat "$tmp/sim.log" >&2; die "the simulator did not start within 120 s"; }
-grep -q "($vms VMs)" "$tmp/sim.log" || { cat "$tmp/sim.log" >&2; die "the simulator does not report $vms VMs"; }
+grep -qE "\($vms VMs[,)]" "$tmp/sim.log" || { cat "$tmp/sim.log" >&2; die "the simulator does not report $vms VMs"; }
 
 # --- config, token, registration -------------------------------------------------------------------------------
 free_port() {
