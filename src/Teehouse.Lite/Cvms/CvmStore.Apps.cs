@@ -36,11 +36,10 @@ public sealed partial class CvmStore
     }
 
     /// <summary>Import and reconcile: an app seen for the first time belongs to the import's owner (or to nobody).</summary>
-    internal static Task RecordAppAsync(SqliteConnection c, SqliteTransaction tx, string appId, long? ownerId, string now) =>
-        c.ExecuteAsync("""
-            INSERT INTO apps (app_id, user_id, created_at) VALUES (@appId, @ownerId, @now)
-            ON CONFLICT (app_id) DO UPDATE SET user_id = excluded.user_id WHERE apps.user_id IS NULL AND excluded.user_id IS NOT NULL
-            """, new { appId, ownerId, now }, tx);
+    internal const string RecordAppSql = """
+        INSERT INTO apps (app_id, user_id, created_at) VALUES (@appId, @ownerId, @now)
+        ON CONFLICT (app_id) DO UPDATE SET user_id = excluded.user_id WHERE apps.user_id IS NULL AND excluded.user_id IS NOT NULL
+        """;
 
     // -1 for an app nobody owns, so "no row" (null) and "no owner" stay apart in one scalar.
     private const string OwnerSql = "SELECT COALESCE(user_id, -1) FROM apps WHERE app_id = @appId";

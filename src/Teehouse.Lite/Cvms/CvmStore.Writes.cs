@@ -14,21 +14,21 @@ public sealed record CreatedCvm(
 public sealed partial class CvmStore
 {
     /// <summary>Inserts a newly seen VM; a row another import inserted meanwhile wins (the next sync updates it).</summary>
-    internal static Task InsertObservedAsync(SqliteConnection c, SqliteTransaction tx, CvmRow r) => c.ExecuteAsync("""
+    internal const string InsertObservedSql = """
         INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, started_at, image, image_version, vcpu,
             memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
         VALUES (@TeepodId, @VmUuid, @AppId, @InstanceId, @Name, @Status, @Uptime, @StartedAt, @Image, @ImageVersion, @Vcpu,
             @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, @InProgress, @CreatedAt, @UpdatedAt, @LastSyncedAt)
         ON CONFLICT (teepod_id, vm_uuid) DO NOTHING
-        """, r, tx);
+        """;
 
-    internal static Task UpdateObservedAsync(SqliteConnection c, SqliteTransaction tx, CvmRow r) => c.ExecuteAsync("""
+    internal const string UpdateObservedSql = """
         UPDATE cvms SET app_id = @AppId, instance_id = @InstanceId, name = @Name, status = @Status, uptime = @Uptime,
-            started_at = @StartedAt, image = @Image, image_version = @ImageVersion, vcpu = @Vcpu, memory = @Memory, disk_size = @DiskSize,
-            compose_hash = @ComposeHash, kms_enabled = @KmsEnabled, user_id = @UserId, listed = @Listed, updated_at = @UpdatedAt,
-            last_synced_at = @LastSyncedAt, gone_at = @GoneAt
+            started_at = @StartedAt, image = @Image, image_version = @ImageVersion, vcpu = @Vcpu, memory = @Memory,
+            disk_size = @DiskSize, compose_hash = @ComposeHash, kms_enabled = @KmsEnabled, user_id = @UserId, listed = @Listed,
+            updated_at = @UpdatedAt, last_synced_at = @LastSyncedAt, gone_at = @GoneAt
         WHERE id = @Id
-        """, r, tx);
+        """;
 
     /// <summary>
     /// Records a VM created through the API (deploy or new instance) as the caller's CVM. If an import recorded the VM

@@ -39,7 +39,7 @@ public sealed class CvmSyncSession
     }
 
     public static async Task<CvmSyncSession> BeginAsync(CvmStore store, long teepodId, CvmSyncOptions options) =>
-        new(store, teepodId, options, await store.ForTeepodAsync(teepodId));
+        new(store, teepodId, options, await store.SyncRowsAsync(teepodId));
 
     public int Seen => _seen.Count;
 
@@ -76,15 +76,16 @@ public sealed class CvmSyncSession
         {
             await _store.Db.InTransactionAsync(async (c, tx) =>
             {
+                using var writer = new CvmSyncWriter(c, tx);
                 foreach (var (next, material) in updates)
                 {
-                    await CvmStore.UpdateObservedAsync(c, tx, next);
-                    if (material && next.UserId is not null) await CvmStore.RecordAppAsync(c, tx, next.AppId, next.UserId, now);
+                    await writer.UpdateAsync(next);
+                    if (material && next.UserId is not null) await writer.RecordAppAsync(next.AppId, next.UserId, now);
                 }
                 foreach (var created in inserts)
                 {
-                    await CvmStore.InsertObservedAsync(c, tx, created);
-                    await CvmStore.RecordAppAsync(c, tx, created.AppId, created.UserId, now);
+                    await writer.InsertAsync(created);
+                    await writer.RecordAppAsync(created.AppId, created.UserId, now);
                 }
                 return 0;
             });
