@@ -13,12 +13,16 @@ public sealed record CreatedCvm(
 
 public sealed partial class CvmStore
 {
-    /// <summary>Inserts a newly seen VM; a row another import inserted meanwhile wins (the next sync updates it).</summary>
+    /// <summary>
+    /// Inserts a newly seen VM; a row another import inserted meanwhile wins (the next sync updates it). The hashed id
+    /// is drawn here, as the insert trigger of 0003 would, so a bulk import writes each row once instead of twice.
+    /// </summary>
     internal const string InsertObservedSql = """
-        INSERT INTO cvms (teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, started_at, image, image_version, vcpu,
-            memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
-        VALUES (@TeepodId, @VmUuid, @AppId, @InstanceId, @Name, @Status, @Uptime, @StartedAt, @Image, @ImageVersion, @Vcpu,
-            @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, @InProgress, @CreatedAt, @UpdatedAt, @LastSyncedAt)
+        INSERT INTO cvms (hashed_id, teepod_id, vm_uuid, app_id, instance_id, name, status, uptime, started_at, image, image_version,
+            vcpu, memory, disk_size, compose_hash, kms_enabled, user_id, listed, in_progress, created_at, updated_at, last_synced_at)
+        VALUES (lower(hex(randomblob(8))), @TeepodId, @VmUuid, @AppId, @InstanceId, @Name, @Status, @Uptime, @StartedAt, @Image,
+            @ImageVersion, @Vcpu, @Memory, @DiskSize, @ComposeHash, @KmsEnabled, @UserId, @Listed, @InProgress, @CreatedAt,
+            @UpdatedAt, @LastSyncedAt)
         ON CONFLICT (teepod_id, vm_uuid) DO NOTHING
         """;
 

@@ -121,7 +121,11 @@ public sealed class CvmSyncSession
     private CvmRow Observe(VmInfo vm, CvmRow row, string now, DateTimeOffset seenAt)
     {
         var config = vm.Configuration;
-        var hash = config is null ? row.ComposeHash : AppComposeParser.ComposeHash(config.ComposeFile);
+        // The KMS flag is read only when the compose changed (or was never looked at): pings see every VM every round.
+        var (hash, kms) = config is null
+            ? (row.ComposeHash, row.KmsEnabled)
+            : ComposeFacts.Read(config.ComposeFile, withKms: row.KmsEnabled is null || row.ComposeHash is null);
+        if (config is not null && hash != row.ComposeHash && kms is null) kms = ComposeFacts.Read(config.ComposeFile, withKms: true).KmsEnabled;
         return new CvmRow
         {
             Id = row.Id,
@@ -139,10 +143,7 @@ public sealed class CvmSyncSession
             Memory = config?.Memory ?? row.Memory,
             DiskSize = config?.DiskSize ?? row.DiskSize,
             ComposeHash = hash,
-            // Parsed only when the compose changed (or was never looked at): pings see every VM every round.
-            KmsEnabled = hash == row.ComposeHash && row.KmsEnabled is not null
-                ? row.KmsEnabled
-                : config is null ? row.KmsEnabled : AppComposeParser.Parse(config.ComposeFile)?.KmsEnabled ?? false,
+            KmsEnabled = hash == row.ComposeHash && row.KmsEnabled is not null ? row.KmsEnabled : kms,
             UserId = row.UserId ?? _options.OwnerId,
             Username = row.Username,
             Listed = row.Listed || _options.MarkListed,

@@ -46,7 +46,7 @@ public sealed class UptimeTests : IAsyncLifetime
         await session.ApplyAsync([vm]);
     }
 
-    /// <summary>The first sync inserts the row (and the insert trigger names it): only what follows is counted.</summary>
+    /// <summary>The first sync inserts the row: only what follows is counted.</summary>
     private async Task FirstSyncAsync(VmInfo vm)
     {
         await SyncAsync(vm);
