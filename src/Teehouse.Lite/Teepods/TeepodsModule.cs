@@ -21,17 +21,17 @@ public sealed class TeepodsModule : ICarterModule
         group.MapPut("/{teepodId}", Update).RequireAuthorization(Policies.Admin);
     }
 
-    /// <summary>Users see the enabled teepods, admins every one.</summary>
-    private static async Task<IResult> List(TeepodStore store, CurrentUser user)
+    /// <summary>Users see the enabled teepods, admins every one: each list serialised once per change of the table.</summary>
+    private static async Task<IResult> List(TeepodReadModels models, CurrentUser user)
     {
-        var teepods = await store.ListAsync(includeDisabled: user.IsAdmin);
-        return TypedResults.Json(teepods.Select(t => TeepodMapping.ToResponse(t, user.IsAdmin)).ToList(), TeepodsJson.Default.ListTeepodResponse);
+        var model = await models.CurrentAsync();
+        return TeepodReadModel.Serve(user.IsAdmin ? model.AdminListJson : model.UserListJson);
     }
 
-    private static async Task<IResult> Get(long teepodId, TeepodStore store)
+    private static async Task<IResult> Get(long teepodId, TeepodReadModels models)
     {
-        var teepod = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        return TypedResults.Json(TeepodMapping.ToResponse(teepod, isAdmin: true), TeepodsJson.Default.TeepodResponse);
+        var teepod = (await models.CurrentAsync()).Find(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
+        return TeepodReadModel.Serve(teepod.AdminJson);
     }
 
     /// <summary>
