@@ -128,12 +128,17 @@ public sealed class TeepodReadModelFreshnessTests : TeepodAnswersStage
         var registered = await _admin.PostAsync("/api/v1/teepods",
             Json.Body($$"""{"name": "tdx-7", "endpoint": "{{other.BaseUrl.ToString().TrimEnd('/')}}"}"""), Ct);
         Assert.Equal(HttpStatusCode.OK, registered.StatusCode);
-        var id = (await Json.ReadAsync(registered)).GetProperty("id").GetInt64();
+        var answer = await registered.Content.ReadAsStringAsync(Ct);
+        var id = JsonDocument.Parse(answer).RootElement.GetProperty("id").GetInt64();
+        Assert.Equal(answer, await _admin.GetStringAsync($"/api/v1/teepods/{id}", Ct));
         Assert.Contains("tdx-7", await ListedNamesAsync(Uma));
         Assert.Contains("tdx-7", await OfferedNamesAsync(Uma));
         Assert.Equal("tdx-7", (await GetAsync(_admin, $"/api/v1/teepods/{id}")).GetProperty("name").GetString());
 
-        Assert.Equal(HttpStatusCode.OK, (await _admin.PutAsync($"/api/v1/teepods/{id}", Json.Body("""{"name": "tdx-seven", "listed": false}"""), Ct)).StatusCode);
+        var updated = await _admin.PutAsync($"/api/v1/teepods/{id}", Json.Body("""{"name": "tdx-seven", "listed": false}"""), Ct);
+        Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
+        Assert.Equal(TeepodReadModel.JsonContentType, updated.Content.Headers.ContentType?.ToString());
+        Assert.Equal(await updated.Content.ReadAsStringAsync(Ct), await _admin.GetStringAsync($"/api/v1/teepods/{id}", Ct));
         Assert.Equal("tdx-seven", (await GetAsync(_admin, $"/api/v1/teepods/{id}")).GetProperty("name").GetString());
         Assert.DoesNotContain("tdx-seven", await OfferedNamesAsync(Uma));
         Assert.Contains("tdx-seven", await OfferedNamesAsync(_admin));
