@@ -57,7 +57,7 @@ public sealed class TeepodReadModel
     /// <summary>The teepods counter (<see cref="Infrastructure.Database.DbVersion.Teepods"/>) read before the rows were.</summary>
     public long Version { get; }
 
-    /// <summary>Every teepod, enabled or not, by id.</summary>
+    /// <summary>Every teepod, enabled or not, in id order (for a feature that needs the rows without a query).</summary>
     public IReadOnlyList<TeepodView> Teepods { get; }
 
     /// <summary>The <c>[[kms]]</c> entries, or with none configured the ones derived from the enabled teepods.</summary>
