@@ -15,15 +15,20 @@ public static class KmsCaCertParser
     public static KmsCaCertInfo? TryParse(string? pem)
     {
         if (string.IsNullOrWhiteSpace(pem)) return null;
+        var chain = new X509Certificate2Collection();
         try
         {
-            var chain = new X509Certificate2Collection();
             chain.ImportFromPem(pem);
             return chain.Count == 0 ? null : Describe(chain[0], 0);
         }
         catch (CryptographicException)
         {
             return null;
+        }
+        finally
+        {
+            // Each certificate holds a native OpenSSL handle until disposed; the finaliser would free it only eventually.
+            foreach (var cert in chain) cert.Dispose();
         }
     }
 

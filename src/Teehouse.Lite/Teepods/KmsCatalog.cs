@@ -8,14 +8,18 @@ namespace Teehouse.Lite.Teepods;
 /// <summary>
 /// The KMSs Teehouse Lite offers: the operator's <c>[[kms]]</c> entries; with none configured (a fresh install), the
 /// KMS each registered teepod uses, as its probe found it. So every KMS call and every 465 has a real KMS to name
-/// without any configuration, as on the hosted service.
+/// without any configuration, as on the hosted service. Neither reads the database while the teepods stay as they
+/// are: the configured list is the config's (read as it is on each call, a few records), the derived one is built with
+/// the teepods' read model.
 /// </summary>
-public sealed class KmsCatalog(TeehouseConfig config, TeepodStore teepods)
+public sealed class KmsCatalog(TeehouseConfig config, TeepodReadModels teepods)
 {
     public async Task<List<KmsConfig>> EntriesAsync() =>
-        config.Kms.Count > 0 ? config.Kms : Derive(await teepods.ListAsync(includeDisabled: false));
+        config.Kms.Count > 0 ? config.Kms : [.. (await teepods.CurrentAsync()).KmsEntries];
 
-    public async Task<List<KmsInfo>> ListAsync() => [.. (await EntriesAsync()).Select(KmsInfo.From)];
+    // A copy of the derived list: each caller gets a list of its own; the entries in it are shared and never changed.
+    public async Task<List<KmsInfo>> ListAsync() =>
+        config.Kms.Count > 0 ? [.. config.Kms.Select(KmsInfo.From)] : [.. (await teepods.CurrentAsync()).KmsList];
 
     /// <summary>The same list for a route that has just read the enabled teepods anyway: no second query.</summary>
     public List<KmsInfo> ListFor(IReadOnlyList<TeepodRecord> enabledTeepods) => [.. EntriesFor(enabledTeepods).Select(KmsInfo.From)];

@@ -1,7 +1,6 @@
 using System.Text.Json;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
-using Teehouse.Lite.Shared;
 using Teehouse.Lite.Users;
 
 namespace Teehouse.Lite.Teepods;
@@ -13,30 +12,26 @@ namespace Teehouse.Lite.Teepods;
 /// </summary>
 public static class TeepodAvailability
 {
-    public static async Task<IResult> Get(CurrentUser current, TeepodStore store, KmsCatalog kmsCatalog, TeehouseConfig config)
+    /// <summary>
+    /// The answer depends on the caller only through the tier and the <see cref="NodeOffer"/>, so it is served from the
+    /// read model's bytes for that pair. The caller's tier and balance are as the token lookup read them, which follows
+    /// the users table (see <see cref="TokenCache"/>).
+    /// </summary>
+    public static async Task<IResult> Get(CurrentUser current, TeepodReadModels models, TeehouseConfig config)
     {
         var user = current.User!;
         var tierName = config.Tiers.ContainsKey(user.Tier) ? user.Tier : "FREE";
-        var tier = config.Tiers[tierName];
-        var teepods = await store.ListAsync(includeDisabled: false);
-        var kmsList = kmsCatalog.ListFor(teepods);
-
-        var nodes = new List<TeepodNode>();
-        var hasCredit = Credits.ParseStored(user.CreditBalance) + Credits.ParseStored(user.GrantedBalance) > 0;
-        if (user.IsAdmin || hasCredit)
-        {
-            foreach (var t in teepods)
-            {
-                if (t.Status != TeepodStatus.Online || (!user.IsAdmin && !t.Listed)) continue;
-                nodes.Add(ToNode(t, kmsList));
-            }
-        }
-        return TypedResults.Json(
-            new TierCapacity(tierName, new TierLimits(tier.MaxInstances, tier.MaxVcpu, tier.MaxMemory, tier.MaxDisk), nodes, kmsList),
-            TeepodsJson.Default.TierCapacity);
+        var model = await models.CurrentAsync();
+        return TeepodReadModel.Serve(model.AvailableJson(tierName, config.Tiers[tierName], OfferFor(user)));
     }
 
-    public static TeepodNode ToNode(TeepodRecord t, List<KmsInfo> kmsList) => new(
+    public static NodeOffer OfferFor(UserRecord user) =>
+        user.IsAdmin ? NodeOffer.All
+        : Credits.ParseStored(user.CreditBalance) + Credits.ParseStored(user.GrantedBalance) > 0 ? NodeOffer.Listed
+        : NodeOffer.None;
+
+    /// <summary>One usable teepod; the KMS fields are the catalog's, the same for every node.</summary>
+    public static TeepodNode ToNode(TeepodRecord t, List<AvailableImage> images, bool supportOnchainKms, string? defaultKms, List<string> kmsIds) => new(
         t.Id,
         t.Name,
         t.Listed,
@@ -44,14 +39,14 @@ public static class TeepodAvailability
         TeepodCapacity.Remaining(t.MaxAllocableVcpu, t.UsedVcpu),
         TeepodCapacity.Remaining(t.MaxAllocableMemoryInMb, t.UsedMemoryMb),
         TeepodCapacity.Remaining(t.MaxCvmNumber, t.VmCount),
-        Images(t.ImagesJson),
+        images,
         DedicatedForTeamId: null,
-        SupportOnchainKms: kmsList.Any(k => k.ChainId is not null),
+        supportOnchainKms,
         Fmspc: null,
         DeviceId: null,
         t.RegionIdentifier,
-        DefaultKms: kmsList.FirstOrDefault()?.Id,
-        kmsList.Select(k => k.Id).ToList());
+        defaultKms,
+        kmsIds);
 
     /// <summary>Images whose version the SDK can read (3 or 4 numbers); others are not offered.</summary>
     public static List<AvailableImage> Images(string imagesJson)

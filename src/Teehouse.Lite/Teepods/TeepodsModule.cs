@@ -21,17 +21,17 @@ public sealed class TeepodsModule : ICarterModule
         group.MapPut("/{teepodId}", Update).RequireAuthorization(Policies.Admin);
     }
 
-    /// <summary>Users see the enabled teepods, admins every one.</summary>
-    private static async Task<IResult> List(TeepodStore store, CurrentUser user)
+    /// <summary>Users see the enabled teepods, admins every one: each list serialised once per change of the table.</summary>
+    private static async Task<IResult> List(TeepodReadModels models, CurrentUser user)
     {
-        var teepods = await store.ListAsync(includeDisabled: user.IsAdmin);
-        return TypedResults.Json(teepods.Select(t => TeepodMapping.ToResponse(t, user.IsAdmin)).ToList(), TeepodsJson.Default.ListTeepodResponse);
+        var model = await models.CurrentAsync();
+        return TeepodReadModel.Serve(user.IsAdmin ? model.AdminListJson : model.UserListJson);
     }
 
-    private static async Task<IResult> Get(long teepodId, TeepodStore store)
+    private static async Task<IResult> Get(long teepodId, TeepodReadModels models)
     {
-        var teepod = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        return TypedResults.Json(TeepodMapping.ToResponse(teepod, isAdmin: true), TeepodsJson.Default.TeepodResponse);
+        var teepod = (await models.CurrentAsync()).Find(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
+        return TeepodReadModel.Serve(teepod.AdminJson);
     }
 
     /// <summary>
@@ -39,7 +39,8 @@ public sealed class TeepodsModule : ICarterModule
     /// 502/504 and leaves no row behind.
     /// </summary>
     private static async Task<IResult> Register(
-        RegisterTeepodRequest request, TeepodStore store, TeepodProbe probe, ILogger<TeepodsModule> logger, CancellationToken ct)
+        RegisterTeepodRequest request, TeepodStore store, TeepodReadModels models, TeepodProbe probe, ILogger<TeepodsModule> logger,
+        CancellationToken ct)
     {
         TeepodValidation.Validate(request);
         var name = request.Name!;
@@ -90,7 +91,7 @@ public sealed class TeepodsModule : ICarterModule
         if (stored is null) await ThrowIfTakenAsync(store, name, endpoint);
         logger.LogInformation("Registered teepod {Id} ({Name}) at {Endpoint}: dstack-vmm {Version}, {Vms} VMs",
             stored!.Id, stored.Name, stored.Endpoint, stored.TeepodVersion, stored.VmCount);
-        return TypedResults.Json(TeepodMapping.ToResponse(stored, isAdmin: true), TeepodsJson.Default.TeepodResponse);
+        return await WrittenAsync(models, stored.Id) ?? TypedResults.Json(TeepodMapping.ToResponse(stored, isAdmin: true), TeepodsJson.Default.TeepodResponse);
     }
 
     /// <summary>The registration probe without storing anything: 204 when the host is usable.</summary>
@@ -106,7 +107,7 @@ public sealed class TeepodsModule : ICarterModule
         return TypedResults.NoContent();
     }
 
-    private static async Task<IResult> Update(long teepodId, UpdateTeepodRequest request, TeepodStore store)
+    private static async Task<IResult> Update(long teepodId, UpdateTeepodRequest request, TeepodStore store, TeepodReadModels models)
     {
         TeepodValidation.Validate(request);
         var current = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
@@ -118,9 +119,15 @@ public sealed class TeepodsModule : ICarterModule
         if (!await store.UpdateAsync(teepodId, request.Name, request.Enabled, request.Listed, request.RegionIdentifier,
                 auth is not null, auth?.Token, auth?.Username, auth?.Password))
             throw ApiException.Conflict($"A teepod named '{request.Name}' already exists");
-        var updated = await store.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        return TypedResults.Json(TeepodMapping.ToResponse(updated, isAdmin: true), TeepodsJson.Default.TeepodResponse);
+        return await WrittenAsync(models, teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
     }
+
+    /// <summary>
+    /// The teepod just written, as the read model has it: the model is rebuilt here, on the write, so the reads after
+    /// it find it built. Null when the row is gone again (another connection deleted it in between).
+    /// </summary>
+    private static async Task<IResult?> WrittenAsync(TeepodReadModels models, long id) =>
+        (await models.CurrentAsync()).Find(id) is { } view ? TeepodReadModel.Serve(view.AdminJson) : null;
 
     private static async Task ThrowIfTakenAsync(TeepodStore store, string name, string endpoint)
     {

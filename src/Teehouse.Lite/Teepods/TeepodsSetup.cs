@@ -9,6 +9,7 @@ public static class TeepodsSetup
     {
         services.AddSingleton<TeepodStore>();
         services.AddSingleton<TeepodProbe>();
+        services.AddSingleton<TeepodReadModels>();
         services.AddSingleton<KmsCatalog>();
         services.AddSingleton<ICarterModule, TeepodsModule>();
         services.AddJsonTypes(TeepodsJson.Default);

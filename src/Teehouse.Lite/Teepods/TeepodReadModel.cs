@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Text.Json;
+using Teehouse.Lite.Infrastructure.Config;
+using Teehouse.Lite.Shared;
+
+namespace Teehouse.Lite.Teepods;
+
+/// <summary>Which teepods /teepods/available offers a caller: admins all usable ones, users the listed ones if they have credit.</summary>
+public enum NodeOffer
+{
+    None,
+    Listed,
+    All,
+}
+
+/// <summary>
+/// Every teepod as of one value of the teepods change counter, with the read routes' answers already serialised:
+/// the lists for each role, each teepod's admin answer, the KMS catalog when it is derived from the teepods, and the
+/// /teepods/available answer per tier and <see cref="NodeOffer"/>. Immutable once built, so requests share it
+/// without locks; a change to the table makes <see cref="TeepodReadModels"/> build the next one.
+/// </summary>
+public sealed class TeepodReadModel
+{
+    /// <summary>What <c>TypedResults.Json</c> sends, so an answer served from bytes carries the same header.</summary>
+    public const string JsonContentType = "application/json; charset=utf-8";
+
+    private readonly Dictionary<long, TeepodView> _byId;
+    private readonly List<TeepodNode> _allNodes;
+    private readonly List<TeepodNode> _listedNodes;
+    // One entry per configured tier and offer at most: the tier name is resolved against the config before the lookup.
+    private readonly ConcurrentDictionary<(string Tier, NodeOffer Offer), byte[]> _available = new();
+
+    private TeepodReadModel(long version, List<TeepodView> teepods, List<KmsConfig> kmsEntries, List<KmsInfo> kmsList,
+        ParseMemo<KmsCaCertInfo?> certificates, ParseMemo<List<AvailableImage>> images)
+    {
+        Version = version;
+        Teepods = teepods;
+        KmsEntries = kmsEntries;
+        KmsList = kmsList;
+        Certificates = certificates.Used;
+        ImageLists = images.Used;
+        _byId = teepods.ToDictionary(v => v.Record.Id);
+
+        var enabled = teepods.Where(v => v.Record.Enabled).ToList();
+        AdminListJson = JsonSerializer.SerializeToUtf8Bytes(teepods.Select(v => v.ForAdmin).ToList(), TeepodsJson.Default.ListTeepodResponse);
+        UserListJson = JsonSerializer.SerializeToUtf8Bytes(enabled.Select(v => v.ForUser).ToList(), TeepodsJson.Default.ListTeepodResponse);
+
+        // The KMS part of a node is the same for every node of one catalog.
+        var supportOnchainKms = kmsList.Any(k => k.ChainId is not null);
+        var defaultKms = kmsList.FirstOrDefault()?.Id;
+        var kmsIds = kmsList.Select(k => k.Id).ToList();
+        var usable = enabled.Where(v => v.Record.Status == TeepodStatus.Online).ToList();
+        _allNodes = usable.Select(v => TeepodAvailability.ToNode(v.Record, v.Images, supportOnchainKms, defaultKms, kmsIds)).ToList();
+        _listedNodes = _allNodes.Where(n => n.Listed).ToList();
+    }
+
+    /// <summary>The teepods counter (<see cref="Infrastructure.Database.DbVersion.Teepods"/>) read before the rows were.</summary>
+    public long Version { get; }
+
+    /// <summary>Every teepod, enabled or not, in id order (for a feature that needs the rows without a query).</summary>
+    public IReadOnlyList<TeepodView> Teepods { get; }
+
+    /// <summary>The <c>[[kms]]</c> entries, or with none configured the ones derived from the enabled teepods.</summary>
+    public List<KmsConfig> KmsEntries { get; }
+
+    public List<KmsInfo> KmsList { get; }
+
+    /// <summary>GET /teepods for an admin: every teepod.</summary>
+    public byte[] AdminListJson { get; }
+
+    /// <summary>GET /teepods for a user: the enabled teepods, without what only admins see.</summary>
+    public byte[] UserListJson { get; }
+
+    /// <summary>The parses this model used, for the next build to reuse.</summary>
+    public IReadOnlyDictionary<string, KmsCaCertInfo?> Certificates { get; }
+
+    public IReadOnlyDictionary<string, List<AvailableImage>> ImageLists { get; }
+
+    public TeepodView? Find(long id) => _byId.GetValueOrDefault(id);
+
+    /// <summary>GET /teepods/available for a caller of <paramref name="tierName"/> (a configured tier) offered <paramref name="offer"/>.</summary>
+    public byte[] AvailableJson(string tierName, TierConfig tier, NodeOffer offer)
+    {
+        if (_available.TryGetValue((tierName, offer), out var json)) return json;
+        var nodes = offer switch { NodeOffer.All => _allNodes, NodeOffer.Listed => _listedNodes, _ => [] };
+        json = JsonSerializer.SerializeToUtf8Bytes(
+            new TierCapacity(tierName, new TierLimits(tier.MaxInstances, tier.MaxVcpu, tier.MaxMemory, tier.MaxDisk), nodes, KmsList),
+            TeepodsJson.Default.TierCapacity);
+        return _available.GetOrAdd((tierName, offer), json);
+    }
+
+    public static IResult Serve(byte[] json) => TypedResults.Bytes(json, JsonContentType);
+
+    /// <summary>
+    /// The model of <paramref name="rows"/> (every teepod, in id order), read after <paramref name="version"/> was.
+    /// Parses only certificate and image texts <paramref name="previous"/> did not already parse.
+    /// </summary>
+    public static TeepodReadModel Build(long version, IReadOnlyList<TeepodRecord> rows, List<KmsConfig> configuredKms, TeepodReadModel? previous)
+    {
+        var certificates = new ParseMemo<KmsCaCertInfo?>(previous?.Certificates);
+        var images = new ParseMemo<List<AvailableImage>>(previous?.ImageLists);
+        var views = rows.Select(t => TeepodView.Build(t, certificates, images)).ToList();
+        var kmsEntries = configuredKms.Count > 0 ? configuredKms : KmsCatalog.Derive(views.Where(v => v.Record.Enabled).Select(v => v.Record));
+        return new TeepodReadModel(version, views, kmsEntries, [.. kmsEntries.Select(KmsInfo.From)], certificates, images);
+    }
+}
