@@ -34,6 +34,43 @@ public sealed class DbChangesTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Looks_without_a_commit_read_shared_memory_and_ask_sqlite_only_after_one()
+    {
+        var first = _changes.Current();
+        var asked = _changes.Looks;
+        for (var i = 0; i < 1000; i++) Assert.Equal(first, _changes.Current());
+        Assert.Equal(asked, _changes.Looks);
+
+        await using (var c = await _db.OpenAsync())
+            await c.ExecuteAsync("INSERT INTO apps (app_id, user_id, created_at) VALUES ('a2', NULL, 'now')");
+        var after = _changes.Current();
+        Assert.True(after.Epoch > first.Epoch);
+        Assert.Equal(asked + 1, _changes.Looks);
+        Assert.Equal(after, _changes.Current());
+        Assert.Equal(asked + 1, _changes.Looks);
+    }
+
+    [Fact]
+    public async Task Many_threads_looking_while_another_commits_all_see_the_commit_afterwards()
+    {
+        var before = _changes.Current();
+        using var stop = new CancellationTokenSource();
+        var lookers = Enumerable.Range(0, 4).Select(_ => Task.Run(() =>
+        {
+            while (!stop.IsCancellationRequested) _changes.Current();
+        })).ToArray();
+        for (var i = 0; i < 50; i++)
+        {
+            await using (var c = await _db.OpenAsync())
+                await c.ExecuteAsync("INSERT INTO teepods (name, endpoint, created_at) VALUES (@n, @n, 'now')", new { n = $"tp-{i}" });
+            // The write has returned: any look from now on must see it.
+            Assert.Equal(before.Teepods + i + 1, _changes.Current().Teepods);
+        }
+        await stop.CancelAsync();
+        await Task.WhenAll(lookers);
+    }
+
+    [Fact]
     public async Task Any_commit_moves_the_epoch_and_only_its_area_counter()
     {
         var before = _changes.Current();
