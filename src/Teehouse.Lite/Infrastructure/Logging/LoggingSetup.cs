@@ -42,6 +42,8 @@ public static class LoggingSetup
                 sinks.File(config.File, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
                     rollingInterval: RollingInterval.Day, retainedFileCountLimit: config.RetainedFiles,
                     fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false,
+                    // Lines are written in blocks, not with a system call each, and on disk within a second.
+                    buffered: true, flushToDiskInterval: TimeSpan.FromSeconds(1),
                     hooks: new PrivateLogFileHooks());
             }
         }, bufferSize: QueueLength, blockWhenFull: false);
