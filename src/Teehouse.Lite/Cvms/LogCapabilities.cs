@@ -102,6 +102,11 @@ public sealed class LogCapabilities(Db db, TeehouseConfig config)
 /// <summary>The <c>syslog_endpoint</c> of each CVM in one answer (one key, one base URL, one expiry).</summary>
 public sealed class SyslogLinks(string baseUrl, byte[] key, long expiresUnix)
 {
+    /// <summary>What the links embed besides the CVM: an answer cached with them is keyed on both.</summary>
+    public string BaseUrl => baseUrl;
+
+    public long ExpiresUnix => expiresUnix;
+
     public string For(CvmRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
