@@ -27,7 +27,7 @@ public sealed class TeepodCvmsModule : ICarterModule
         KmsCatalog kmsCatalog, LogCapabilities caps, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
     {
         var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        var records = await cvms.ForTeepodAsync(teepod.Id);
+        var records = await cvms.HostedRecordsAsync(teepod.Id);
         var kmsList = await kmsCatalog.ListAsync();
         var logs = await caps.LinksAsync(http.Request);
         var vmm = clients.VmmFor(teepod);
