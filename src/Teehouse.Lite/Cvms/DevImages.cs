@@ -31,7 +31,7 @@ public static class DevImages
 
     internal static int CachedTexts => Parsed.Count;
 
-    private static FrozenDictionary<string, bool>? Known(string imagesJson)
+    internal static FrozenDictionary<string, bool>? Known(string imagesJson)
     {
         if (Parsed.TryGetValue(imagesJson, out var known)) return known;
         known = Parse(imagesJson);
