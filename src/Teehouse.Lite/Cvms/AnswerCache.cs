@@ -26,6 +26,7 @@ public sealed class AnswerCache
     private readonly Dictionary<AnswerKey, byte[]> _entries = [];
     private long _epoch = long.MinValue;
     private long _bytes;
+    private long _hits;
 
     public int Count
     {
@@ -34,6 +35,9 @@ public sealed class AnswerCache
             lock (_gate) return _entries.Count;
         }
     }
+
+    /// <summary>Answers served from the cache since start.</summary>
+    public long Hits => Interlocked.Read(ref _hits);
 
     public bool TryGet(long epoch, AnswerKey key, out byte[] answer)
     {
@@ -45,7 +49,9 @@ public sealed class AnswerCache
                 answer = [];
                 return false;
             }
-            return _entries.TryGetValue(key, out answer!);
+            if (!_entries.TryGetValue(key, out answer!)) return false;
+            _hits++;
+            return true;
         }
     }
 

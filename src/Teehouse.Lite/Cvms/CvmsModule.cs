@@ -57,10 +57,7 @@ public sealed class CvmsModule : ICarterModule
 
         var scope = Scope(user);
         var logs = await caps.LinksAsync(request);
-        var key = new AnswerKey("cvms", scope.OwnerId, string.Create(CultureInfo.InvariantCulture, $"{owner}|{teepod ?? node}|{pageNo}|{size}"),
-            version, logs.BaseUrl, logs.ExpiresUnix,
-            // The 2025 shape carries each VM's uptime, which runs on by the second.
-            version == ApiVersion.V20251028 ? DateTimeOffset.UtcNow.ToUnixTimeSeconds() : 0);
+        var key = ListKey(scope, owner, teepod ?? node, pageNo, size, version, logs, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
         var db = changes.Current();
         if (answers.TryGet(db.Epoch, key, out var cached)) return AnswerCache.Json(cached);
@@ -69,6 +66,14 @@ public sealed class CvmsModule : ICarterModule
         answers.Add(db.Epoch, key, answer);
         return AnswerCache.Json(answer);
     }
+
+    /// <summary>What a page's bytes depend on besides the database.</summary>
+    internal static AnswerKey ListKey(
+        CvmScope scope, long? userId, long? teepodId, int page, int size, string version, SyslogLinks logs, long unixSecond) =>
+        new("cvms", scope.OwnerId, string.Create(CultureInfo.InvariantCulture, $"{userId}|{teepodId}|{page}|{size}"),
+            version, logs.BaseUrl, logs.ExpiresUnix,
+            // The 2025 shape carries each VM's uptime, which runs on by the second.
+            version == ApiVersion.V20251028 ? unixSecond : 0);
 
     private static byte[] Page(string version, List<CvmRow> rows, long total, int page, int size, SyslogLinks? logs)
     {

@@ -15,6 +15,7 @@ public sealed class AnswerCacheTests
         cache.Add(5, Key(), answer);
         Assert.True(cache.TryGet(5, Key(), out var hit));
         Assert.Same(answer, hit);
+        Assert.Equal(1, cache.Hits);
         Assert.False(cache.TryGet(5, Key(query: "other"), out _));
     }
 
@@ -66,5 +67,16 @@ public sealed class AnswerCacheTests
 
         cache.Add(1, Key(query: "huge"), new byte[AnswerCache.MaxAnswerBytes + 1]);
         Assert.False(cache.TryGet(1, Key(query: "huge"), out _));
+    }
+
+    [Fact]
+    public void A_cvm_page_in_the_2025_shape_is_kept_for_its_second_only()
+    {
+        var logs = new SyslogLinks("http://h", new byte[32], 1000);
+        AnswerKey At(string version, long second) => CvmsModule.ListKey(new CvmScope(2), null, 1, 1, 50, version, logs, second);
+        Assert.NotEqual(At("2025-10-28", 100), At("2025-10-28", 101)); // uptime runs on
+        Assert.Equal(At("2026-01-21", 100), At("2026-01-21", 101));    // no uptime in it
+        Assert.NotEqual(CvmsModule.ListKey(new CvmScope(2), null, 1, 1, 50, "2026-01-21", logs, 0),
+            CvmsModule.ListKey(new CvmScope(3), null, 1, 1, 50, "2026-01-21", logs, 0));
     }
 }
