@@ -96,10 +96,11 @@ public sealed partial class CvmStore(Db db)
     public async Task<List<CvmRow>> ForAppAsync(CvmScope scope, string appId)
     {
         await using var c = await db.OpenAsync();
-        return (await c.QueryAsync<CvmRow>(
-            $"{Select} WHERE {Visible} AND c.app_id = @appId ORDER BY c.created_at DESC, c.id DESC",
-            new { ownerId = scope.OwnerId, appId })).AsList();
+        return (await c.QueryAsync<CvmRow>(ForAppSql, new { ownerId = scope.OwnerId, appId })).AsList();
     }
+
+    // The app id alone picks the index (migration 0014's per-app one, in answer order); the owner is a filter on top.
+    internal const string ForAppSql = $"{Select} WHERE {Visible} AND c.app_id = @appId ORDER BY c.created_at DESC, c.id DESC";
 
     /// <summary>The rows with <paramref name="operation"/> in flight, oldest first.</summary>
     public async Task<List<CvmRow>> InProgressAsync(string operation)

@@ -77,6 +77,14 @@ public sealed partial class ListPlanTests : IAsyncLifetime
     }
 
     [Fact]
+    public void A_new_instance_reads_its_apps_cvms_through_the_app_index_too()
+    {
+        var plan = Plan(CvmStore.ForAppSql);
+        AssertUses(plan, "c", "cvms_visible_app");
+        AssertNoSortNorScan(plan);
+    }
+
+    [Fact]
     public void The_hosted_listing_reads_one_teepods_rows_by_its_key()
     {
         var plan = Plan(CvmStore.HostedRecordsSql);
@@ -139,6 +147,7 @@ public sealed partial class ListPlanTests : IAsyncLifetime
             {
                 "@userId" => 2L,
                 "@teepodId" => 1L,
+                "@ownerId" => 2L,
                 "@limit" => 50L,
                 "@offset" => 0L,
                 "@appId" => new string('a', 40),
