@@ -1,9 +1,12 @@
 using System.Globalization;
+using System.Text;
+using System.Text.Json;
 using Carter;
 using Microsoft.AspNetCore.Mvc;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
+using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Shared;
 
@@ -19,8 +22,6 @@ public sealed partial class AppsModule : ICarterModule
 {
     public const int DefaultPageSize = 50;
     public const int MaxPageSize = 100;
-    /// <summary>Most CVM rows one request reads; apps are grouped from them in memory.</summary>
-    private const int MaxRows = 100_000;
 
     public void AddRoutes(IEndpointRouteBuilder app)
     {
@@ -36,10 +37,12 @@ public sealed partial class AppsModule : ICarterModule
     /// <summary>
     /// Newest app first (by its newest CVM). Filters: <c>search</c> (part of a CVM name or of the app id),
     /// <c>status</c> (repeatable: an app with a CVM in one of them), <c>listed</c>; the SDK's other filters are ignored.
+    /// Grouped and paged in SQL (<see cref="CvmStore.AppPageAsync"/>); a page asked again before the database changed
+    /// is answered from the bytes serialised the first time.
     /// </summary>
     private static async Task<IResult> List(
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize, string? search, string? listed,
-        CurrentUser user, CvmStore queries, LogCapabilities caps)
+        CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes, AnswerCache answers)
     {
         var v = new Validator("query");
         var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
@@ -52,27 +55,45 @@ public sealed partial class AppsModule : ICarterModule
             if (ok) listedOnly = flag;
         }
         v.ThrowIfInvalid();
-        var statuses = request.Query["status"].Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s!.Trim()).ToHashSet();
+        var statuses = request.Query["status"].Where(s => !string.IsNullOrWhiteSpace(s)).Select(s => s!.Trim())
+            .Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        var filter = new AppListFilter(string.IsNullOrWhiteSpace(search) ? null : search.Trim(), statuses, listedOnly);
 
-        var apps = Group(await VisibleRowsAsync(user, queries))
-            .Where(a => string.IsNullOrWhiteSpace(search) || a.AppId.Contains(search.Trim(), StringComparison.OrdinalIgnoreCase)
-                        || a.Rows.Any(r => r.Name.Contains(search.Trim(), StringComparison.OrdinalIgnoreCase)))
-            .Where(a => statuses.Count == 0 || a.Rows.Any(r => statuses.Contains(r.Status)))
-            .Where(a => listedOnly is not { } l || a.Rows.Any(r => r.Listed == l))
-            .ToList();
-        var pageOf = apps.Skip((int)Math.Min(int.MaxValue, (long)(pageNo - 1) * size)).Take(size).ToList();
-        var pages = (apps.Count + size - 1) / size;
+        var version = ApiVersion.Of(request);
+        var scope = Scope(user);
         var logs = await caps.LinksAsync(request);
-        return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(new AppPageV20251028([.. pageOf.Select(a => ToAppV20251028(a.AppId, a.Rows))], pageNo, size, apps.Count, pages),
+        var key = new AnswerKey("apps", scope.OwnerId, AppListKey(filter, pageNo, size), version, logs.BaseUrl, logs.ExpiresUnix, 0);
+        // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
+        var db = changes.Current();
+        if (answers.TryGet(db.Epoch, key, out var cached)) return AnswerCache.Json(cached);
+        var (apps, total) = await queries.AppPageAsync(db, scope, filter, pageNo, size);
+        var pages = (total + size - 1) / size;
+        var answer = version == ApiVersion.V20251028
+            ? JsonSerializer.SerializeToUtf8Bytes(
+                new AppPageV20251028([.. apps.Select(a => ToAppV20251028(a.AppId, a.Rows))], pageNo, size, total, pages),
                 AppsJson.Default.AppPageV20251028)
-            : TypedResults.Json(new AppPageV20260121([.. pageOf.Select(a => ToApp(a.AppId, a.Rows, logs))], pageNo, size, apps.Count, pages),
+            : JsonSerializer.SerializeToUtf8Bytes(
+                new AppPageV20260121([.. apps.Select(a => ToApp(a.AppId, a.Rows, logs))], pageNo, size, total, pages),
                 AppsJson.Default.AppPageV20260121);
+        answers.Add(db.Epoch, key, answer);
+        return AnswerCache.Json(answer);
     }
 
-    private static async Task<IResult> Get(string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps)
+    /// <summary>The filters as one unambiguous text: each part length-prefixed; statuses are a set, sorted.</summary>
+    internal static string AppListKey(AppListFilter filter, int page, int size)
     {
-        var (id, rows) = await AppAsync(appId, user, queries);
+        var key = new StringBuilder();
+        void Part(string? text) => key.Append(text is null ? "-" : string.Create(CultureInfo.InvariantCulture, $"{text.Length}:{text}")).Append('|');
+        Part(filter.Search);
+        Part(filter.Listed?.ToString());
+        foreach (var status in filter.Statuses) Part(status);
+        return key.Append(CultureInfo.InvariantCulture, $"{page}|{size}").ToString();
+    }
+
+    private static async Task<IResult> Get(
+        string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes)
+    {
+        var (id, rows) = await AppAsync(appId, user, queries, changes);
         var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(ToAppV20251028(id, rows), AppsJson.Default.AppV20251028)
@@ -80,9 +101,10 @@ public sealed partial class AppsModule : ICarterModule
     }
 
     /// <summary>A bare array in the <c>X-Phala-Version</c> shape of the CVM list's items.</summary>
-    private static async Task<IResult> Cvms(string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps)
+    private static async Task<IResult> Cvms(
+        string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes)
     {
-        var (_, rows) = await AppAsync(appId, user, queries);
+        var (_, rows) = await AppAsync(appId, user, queries, changes);
         var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(rows.Select(r => CvmMapper.ToV20251028(r, logs)).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
@@ -108,19 +130,12 @@ public sealed partial class AppsModule : ICarterModule
         KmsType: null, InstanceType: null, r.Listed, r.Image, KmsSlug: null, KmsId: null, r.InstanceId,
         r.Vcpu is { } v && r.Memory is { } m && r.DiskSize is { } d ? new CvmMachineInfo(v, m, d, 0) : null, r.UpdatedAt);
 
-    /// <summary>Apps in order of their newest CVM (rows arrive newest first), each with its rows newest first.</summary>
-    private static IEnumerable<(string AppId, List<CvmRow> Rows)> Group(List<CvmRow> rows) =>
-        rows.GroupBy(r => r.AppId, StringComparer.Ordinal).Select(g => (g.Key, g.ToList()));
-
-    private static async Task<(string AppId, List<CvmRow> Rows)> AppAsync(string appId, CurrentUser user, CvmStore queries)
+    private static async Task<(string AppId, List<CvmRow> Rows)> AppAsync(string appId, CurrentUser user, CvmStore queries, DbChanges changes)
     {
         if (!AppIds.TryNormalize(appId, out var id)) throw ApiException.NotFound($"App {appId} not found");
-        var rows = await queries.ForAppAsync(Scope(user), id);
+        var rows = await queries.AppCvmsAsync(changes.Current(), Scope(user), id);
         return rows.Count == 0 ? throw ApiException.NotFound($"App {id} not found") : (id, rows);
     }
-
-    private static async Task<List<CvmRow>> VisibleRowsAsync(CurrentUser user, CvmStore queries) =>
-        (await queries.PageAsync(Scope(user), null, null, 1, MaxRows)).Items;
 
     private static CvmScope Scope(CurrentUser user) => user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id);
 

@@ -237,20 +237,8 @@ public static class CvmMapper
     private static CvmMachineInfo? MachineInfo(long? vcpu, long? memory, long? disk) =>
         vcpu is { } v && memory is { } m && disk is { } d ? new CvmMachineInfo(v, m, d, 0) : null;
 
-    /// <summary>From the teepod's cached image list; by dstack's naming (<c>dstack-dev-0.5.5</c>) when not listed.</summary>
-    private static bool IsDevImage(CvmRow row, string image)
-    {
-        try
-        {
-            var images = JsonSerializer.Deserialize(row.TeepodImagesJson, TeepodsJson.Default.ListStoredImage);
-            if (images?.FirstOrDefault(i => i.Name == image) is { } known) return known.IsDev;
-        }
-        catch (JsonException)
-        {
-            // a damaged cache: fall back to the name
-        }
-        return image.Contains("-dev-", StringComparison.Ordinal) || image.EndsWith("-dev", StringComparison.Ordinal);
-    }
+    /// <summary>From the teepod's cached image list (parsed once per text, not per row); by dstack's naming when not listed.</summary>
+    private static bool IsDevImage(CvmRow row, string image) => DevImages.IsDev(row.TeepodImagesJson, image);
 
     private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 

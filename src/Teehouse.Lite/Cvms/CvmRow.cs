@@ -5,7 +5,8 @@ namespace Teehouse.Lite.Cvms;
 
 /// <summary>
 /// The one row type of the cvms table, joined with what the contract shows of its teepod (and what it takes to call
-/// its vmm). Import, reconcile, the routes and the operations all read and write this shape.
+/// its vmm). Import, reconcile, the routes and the operations all read and write this shape. Rows read for a list
+/// (<c>CvmStore.ListSelect</c>) leave the teepod's endpoint and credentials empty: they never reach a vmm client.
 /// </summary>
 public sealed class CvmRow
 {

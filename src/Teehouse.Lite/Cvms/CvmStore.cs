@@ -4,8 +4,9 @@ using Teehouse.Lite.Infrastructure.Database;
 namespace Teehouse.Lite.Cvms;
 
 /// <summary>
-/// All SQL of the cvms table (and of apps, who owns each app id). Reads are here; writes in CvmStore.Writes.cs;
-/// app ownership in CvmStore.Apps.cs. Nothing outside this folder writes either table.
+/// All SQL of the cvms table (and of apps, who owns each app id). Reads by id are here; the lists in CvmStore.Lists.cs
+/// and CvmStore.AppPages.cs; writes in CvmStore.Writes.cs; app ownership in CvmStore.Apps.cs. Nothing outside this
+/// folder writes either table.
 /// </summary>
 public sealed partial class CvmStore(Db db)
 {
@@ -25,27 +26,36 @@ public sealed partial class CvmStore(Db db)
         LEFT JOIN apps a ON a.app_id = c.app_id
         """;
 
-    // user_id and teepod_id filters are "NULL = no filter", so one statement serves users, admins and every filter.
+    /// <summary>
+    /// The row as the lists show it (CvmStore.Lists.cs, /status/batch): what the contract shows of the teepod, none of
+    /// what it takes to call its vmm (endpoint, credentials) and not its images (filled from a per-teepod cache), so a
+    /// page reads no secret and no JSON per row. Rows read this way cannot be handed to a vmm client.
+    /// </summary>
+    internal const string ListColumns = """
+        c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.app_id, c.instance_id, c.name, c.status, c.uptime, c.image,
+            c.image_version, c.vcpu, c.memory, c.disk_size, c.compose_hash, c.kms_enabled, a.env_pubkey, c.user_id, u.username, c.listed, c.in_progress,
+            c.created_at, c.updated_at, c.progress_operation, c.progress_target, c.progress_started_at, c.progress_correlation_id,
+            t.name AS teepod_name, t.region_identifier AS teepod_region, t.status AS teepod_status, t.teepod_version AS teepod_version,
+            t.tproxy_base_domain AS gateway_base_domain
+        """;
+
+    /// <summary>What <see cref="ListColumns"/> reads besides cvms c (a statement may join its own rows in before).</summary>
+    internal const string ListJoins = """
+        JOIN teepods t ON t.id = c.teepod_id
+        LEFT JOIN users u ON u.id = c.user_id
+        LEFT JOIN apps a ON a.app_id = c.app_id
+        """;
+
+    internal const string ListSelect = $"SELECT {ListColumns} FROM cvms c {ListJoins}";
+
+    // The lookups by id are few rows whatever the owner, so one statement serves users and admins ("NULL = everyone's").
+    // The lists are not: they have one statement per filter combination (CvmStore.Lists.cs), each with its own index.
     private const string Visible = """
         c.status <> 'gone'
         AND (@ownerId IS NULL OR c.user_id = @ownerId)
-        AND (@userId IS NULL OR c.user_id = @userId)
-        AND (@teepodId IS NULL OR c.teepod_id = @teepodId)
         """;
 
     public Db Db => db;
-
-    /// <summary>One page, newest first, and the count of every row the filters let through.</summary>
-    public async Task<(List<CvmRow> Items, long Total)> PageAsync(
-        CvmScope scope, long? userId, long? teepodId, int page, int pageSize)
-    {
-        await using var c = await db.OpenAsync();
-        var args = new { ownerId = scope.OwnerId, userId, teepodId, limit = pageSize, offset = (long)(page - 1) * pageSize };
-        var total = await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM cvms c WHERE {Visible}", args);
-        var items = (await c.QueryAsync<CvmRow>(
-            $"{Select} WHERE {Visible} ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset", args)).AsList();
-        return (items, total);
-    }
 
     /// <summary>The visible CVM the path segment names (see <see cref="CvmIds"/>), or null.</summary>
     public async Task<CvmRow?> FindAsync(CvmScope scope, CvmIdQuery query)
@@ -59,7 +69,7 @@ public sealed partial class CvmStore(Db db)
             LIMIT 500
             """, new
         {
-            ownerId = scope.OwnerId, userId = (long?)null, teepodId = (long?)null, raw = query.Raw, numeric = query.Numeric,
+            ownerId = scope.OwnerId, raw = query.Raw, numeric = query.Numeric,
             uuid = query.Uuid, hex40 = query.Hex40, instanceId = query.InstanceId,
         });
         return CvmIds.Pick(query, candidates);
@@ -79,14 +89,18 @@ public sealed partial class CvmStore(Db db)
         return rows.ToDictionary(r => r.VmUuid, StringComparer.Ordinal);
     }
 
-    /// <summary>The visible CVMs of one app, newest first (no vmm call).</summary>
+    /// <summary>
+    /// The visible CVMs of one app, newest first, with what it takes to call their vmms (a new instance reads their
+    /// composes); the answers of /apps/{id} read <see cref="AppCvmsAsync"/> instead.
+    /// </summary>
     public async Task<List<CvmRow>> ForAppAsync(CvmScope scope, string appId)
     {
         await using var c = await db.OpenAsync();
-        return (await c.QueryAsync<CvmRow>(
-            $"{Select} WHERE {Visible} AND c.app_id = @appId ORDER BY c.created_at DESC, c.id DESC",
-            new { ownerId = scope.OwnerId, userId = (long?)null, teepodId = (long?)null, appId })).AsList();
+        return (await c.QueryAsync<CvmRow>(ForAppSql, new { ownerId = scope.OwnerId, appId })).AsList();
     }
+
+    // The app id alone picks the index (migration 0014's per-app one, in answer order); the owner is a filter on top.
+    internal const string ForAppSql = $"{Select} WHERE {Visible} AND c.app_id = @appId ORDER BY c.created_at DESC, c.id DESC";
 
     /// <summary>The rows with <paramref name="operation"/> in flight, oldest first.</summary>
     public async Task<List<CvmRow>> InProgressAsync(string operation)
@@ -107,7 +121,7 @@ public sealed partial class CvmStore(Db db)
         string uuids = System.Text.Json.JsonSerializer.Serialize(normalizedUuids, CvmsJson.Default.ListString);
         await using var c = await db.OpenAsync();
         return (await c.QueryAsync<CvmRow>(
-            $"{Select} WHERE {Visible} AND lower(replace(c.vm_uuid, '-', '')) IN (SELECT value FROM json_each(@uuids))",
-            new { ownerId = scope.OwnerId, userId = (long?)null, teepodId = (long?)null, uuids })).AsList();
+            $"{ListSelect} WHERE {Visible} AND lower(replace(c.vm_uuid, '-', '')) IN (SELECT value FROM json_each(@uuids))",
+            new { ownerId = scope.OwnerId, uuids })).AsList();
     }
 }

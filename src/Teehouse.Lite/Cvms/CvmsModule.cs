@@ -3,6 +3,7 @@ using System.Text.Json;
 using Carter;
 using Microsoft.AspNetCore.Mvc;
 using Teehouse.Lite.Auth;
+using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Teepods;
@@ -33,12 +34,15 @@ public sealed class CvmsModule : ICarterModule
         group.MapPost("/{cvmId}/restart", Restart);
     }
 
-    /// <summary>Rows only (the pinger keeps their status fresh): a page never waits on a vmm.</summary>
+    /// <summary>
+    /// Rows only (the pinger keeps their status fresh): a page never waits on a vmm. A page asked again before the
+    /// database changed is answered from the bytes serialised the first time (<see cref="AnswerCache"/>).
+    /// </summary>
     private static async Task<IResult> List(
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize,
         [FromQuery(Name = "node_id")] string? nodeId, [FromQuery(Name = "teepod_id")] string? teepodId,
         [FromQuery(Name = "user_id")] string? userId,
-        CurrentUser user, CvmStore queries, LogCapabilities caps)
+        CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes, AnswerCache answers)
     {
         var v = new Validator("query");
         var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
@@ -47,20 +51,39 @@ public sealed class CvmsModule : ICarterModule
         var teepod = ParseLong(v, "teepod_id", teepodId);
         var owner = ParseLong(v, "user_id", userId);
         v.ThrowIfInvalid();
+        var version = ApiVersion.Of(request);
         if (node is not null && teepod is not null && node != teepod)
-            return Page(request, [], 0, pageNo, size, null); // two different nodes: nothing is on both
+            return AnswerCache.Json(Page(version, [], 0, pageNo, size, null)); // two different nodes: nothing is on both
 
-        var (rows, total) = await queries.PageAsync(Scope(user), owner, teepod ?? node, pageNo, size);
-        return Page(request, rows, total, pageNo, size, await caps.LinksAsync(request));
+        var scope = Scope(user);
+        var logs = await caps.LinksAsync(request);
+        var key = ListKey(scope, owner, teepod ?? node, pageNo, size, version, logs, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
+        // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
+        var db = changes.Current();
+        if (answers.TryGet(db.Epoch, key, out var cached)) return AnswerCache.Json(cached);
+        var (rows, total) = await queries.PageAsync(db, scope, owner, teepod ?? node, pageNo, size);
+        var answer = Page(version, rows, total, pageNo, size, logs);
+        answers.Add(db.Epoch, key, answer);
+        return AnswerCache.Json(answer);
     }
 
-    private static IResult Page(HttpRequest request, List<CvmRow> rows, long total, int page, int size, SyslogLinks? logs)
+    /// <summary>What a page's bytes depend on besides the database.</summary>
+    internal static AnswerKey ListKey(
+        CvmScope scope, long? userId, long? teepodId, int page, int size, string version, SyslogLinks logs, long unixSecond) =>
+        new("cvms", scope.OwnerId, string.Create(CultureInfo.InvariantCulture, $"{userId}|{teepodId}|{page}|{size}"),
+            version, logs.BaseUrl, logs.ExpiresUnix,
+            // The 2025 shape carries each VM's uptime, which runs on by the second.
+            version == ApiVersion.V20251028 ? unixSecond : 0);
+
+    private static byte[] Page(string version, List<CvmRow> rows, long total, int page, int size, SyslogLinks? logs)
     {
         var pages = (total + size - 1) / size;
-        return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(new CvmPageV20251028([.. rows.Select(r => CvmMapper.ToV20251028(r, logs))], total, page, size, pages),
+        return version == ApiVersion.V20251028
+            ? JsonSerializer.SerializeToUtf8Bytes(
+                new CvmPageV20251028([.. rows.Select(r => CvmMapper.ToV20251028(r, logs))], total, page, size, pages),
                 CvmsJson.Default.CvmPageV20251028)
-            : TypedResults.Json(new CvmPageV20260121([.. rows.Select(r => CvmMapper.ToV20260121(r, logs: logs))], total, page, size, pages),
+            : JsonSerializer.SerializeToUtf8Bytes(
+                new CvmPageV20260121([.. rows.Select(r => CvmMapper.ToV20260121(r, logs: logs))], total, page, size, pages),
                 CvmsJson.Default.CvmPageV20260121);
     }
 

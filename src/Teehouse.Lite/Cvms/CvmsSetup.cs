@@ -14,6 +14,7 @@ public static class CvmsSetup
         services.AddSingleton<CvmRestarter>();
         services.AddSingleton<CvmPower>();
         services.AddSingleton<LogCapabilities>();
+        services.AddSingleton<AnswerCache>();
         services.AddHostedService(sp => sp.GetRequiredService<CvmRestarter>());
         services.AddSingleton<ICarterModule, CvmsModule>();
         services.AddSingleton<ICarterModule, TeepodCvmsModule>();

@@ -20,7 +20,8 @@ public static class HostedCvmMapper
         ArgumentNullException.ThrowIfNull(kmsList);
 
         var config = vm.Configuration;
-        var compose = config is null ? null : AppComposeParser.Parse(config.ComposeFile);
+        // Memoised: a listing maps every VM of a host, and their composes rarely change between listings.
+        var compose = config is null ? null : ParsedComposes.Parse(config.ComposeFile);
         var hosted = new HostedVm(
             vm.Id, vm.Name, vm.Status, vm.Uptime, vm.AppUrl, vm.AppId, vm.InstanceId,
             config is null ? null : MapConfiguration(config, compose),

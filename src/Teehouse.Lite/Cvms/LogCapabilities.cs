@@ -35,6 +35,10 @@ public sealed class LogCapabilities(Db db, TeehouseConfig config)
     private readonly SemaphoreSlim _gate = new(1, 1);
     private byte[]? _key;
 
+    // The caps issued for the current expiry, by hashed id: a list answer names one per row and an HMAC costs some
+    // microseconds, while the same links repeat for every request of the same 10-minute step.
+    private IssuedCaps _issued = new(0);
+
     /// <summary>The server key: created on first use, read once, then kept in memory.</summary>
     public async ValueTask<byte[]> KeyAsync()
     {
@@ -65,7 +69,13 @@ public sealed class LogCapabilities(Db db, TeehouseConfig config)
         var now = DateTimeOffset.UtcNow.ToUnixTimeSeconds();
         var step = (long)Step.TotalSeconds;
         var expires = now / step * step + (long)Lifetime.TotalSeconds;
-        return new SyslogLinks(BaseUrl(request), key, expires);
+        var issued = Volatile.Read(ref _issued);
+        if (issued.ExpiresUnix != expires || issued.Count > IssuedCaps.Max)
+        {
+            issued = new IssuedCaps(expires);
+            Volatile.Write(ref _issued, issued);
+        }
+        return new SyslogLinks(BaseUrl(request), key, expires, issued);
     }
 
     /// <summary>The server's public URL when configured, else the one this request came to.</summary>
@@ -100,11 +110,30 @@ public sealed class LogCapabilities(Db db, TeehouseConfig config)
 }
 
 /// <summary>The <c>syslog_endpoint</c> of each CVM in one answer (one key, one base URL, one expiry).</summary>
-public sealed class SyslogLinks(string baseUrl, byte[] key, long expiresUnix)
+public sealed class SyslogLinks(string baseUrl, byte[] key, long expiresUnix, IssuedCaps? issued = null)
 {
+    /// <summary>What the links embed besides the CVM: an answer cached with them is keyed on both.</summary>
+    public string BaseUrl => baseUrl;
+
+    public long ExpiresUnix => expiresUnix;
+
     public string For(CvmRow row)
     {
         ArgumentNullException.ThrowIfNull(row);
-        return $"{baseUrl}/api/v1/cvms/{Uri.EscapeDataString(row.HashedId)}/logs?cap={LogCapabilities.Issue(key, row.HashedId, expiresUnix)}";
+        return $"{baseUrl}/api/v1/cvms/{Uri.EscapeDataString(row.HashedId)}/logs?cap={Cap(row.HashedId)}";
     }
+
+    private string Cap(string hashedId) =>
+        issued is not null && issued.ExpiresUnix == expiresUnix
+            ? issued.GetOrAdd(hashedId, static (id, s) => LogCapabilities.Issue(s.key, id, s.expiresUnix), (key, expiresUnix))
+            : LogCapabilities.Issue(key, hashedId, expiresUnix);
+}
+
+/// <summary>Caps already issued for one expiry, by hashed id (the server key never changes while the process runs).</summary>
+public sealed class IssuedCaps(long expiresUnix) : System.Collections.Concurrent.ConcurrentDictionary<string, string>(StringComparer.Ordinal)
+{
+    /// <summary>More CVMs than any fleet has: past it, start over rather than grow.</summary>
+    public const int Max = 100_000;
+
+    public long ExpiresUnix => expiresUnix;
 }

@@ -19,20 +19,23 @@ public sealed class TeepodCvmsModule : ICarterModule
     }
 
     /// <summary>
-    /// Streams the array while paging through the vmm's Status, so a host with thousands of VMs costs one page of
-    /// memory. The first page is fetched before anything is written: an unreachable teepod is still a clean 502/504.
+    /// Streams the array while paging through the vmm's Status, so a host with thousands of VMs costs a page or two of
+    /// memory. The pages are read ahead (<see cref="ReadAhead{T}"/>): the first is asked for before the database is
+    /// read, each next one while this one is written. The first page is in before anything is written: an unreachable
+    /// teepod is still a clean 502/504.
     /// </summary>
     private static async Task ListHosted(
         long teepodId, HttpContext http, TeepodStore teepods, CvmStore cvms, DstackClientFactory clients,
         KmsCatalog kmsCatalog, LogCapabilities caps, ILogger<TeepodCvmsModule> logger, CancellationToken ct)
     {
         var teepod = await teepods.FindAsync(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        var records = await cvms.ForTeepodAsync(teepod.Id);
+        await using var pages = ReadAhead<VmInfo>.Start(
+            clients.VmmFor(teepod).ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct), CvmImporter.PageSize, ct);
+        var records = await cvms.HostedRecordsAsync(teepod.Id);
         var kmsList = await kmsCatalog.ListAsync();
         var logs = await caps.LinksAsync(http.Request);
-        var vmm = clients.VmmFor(teepod);
 
-        await using var vms = vmm.ListAllVmsAsync(CvmImporter.PageSize, brief: false, ct).GetAsyncEnumerator(ct);
+        await using var vms = pages.ReadAllAsync(ct).GetAsyncEnumerator(ct);
         var any = await vms.MoveNextAsync();
 
         http.Response.StatusCode = StatusCodes.Status200OK;

@@ -1,0 +1,127 @@
+using Dapper;
+using Microsoft.Data.Sqlite;
+using Teehouse.Lite.Infrastructure.Database;
+
+namespace Teehouse.Lite.Cvms;
+
+/// <summary>What a list filters on besides the caller: an owner (user_id) and a teepod, each optional.</summary>
+public readonly record struct CvmListFilter(long? UserId, long? TeepodId);
+
+/// <summary>
+/// The list reads: rows in the <see cref="ListSelect"/> shape, newest first (created_at DESC, id DESC), visible ones
+/// only. Each filter combination has its own statement and its own index (migration 0014), so a page walks the index
+/// in answer order and stops after the page; tests run EXPLAIN QUERY PLAN on these very strings.
+/// </summary>
+public sealed partial class CvmStore
+{
+    private const string Newest = "ORDER BY c.created_at DESC, c.id DESC";
+    private const string Page = "LIMIT @limit OFFSET @offset";
+
+    internal const string PageSql = $"{ListSelect} WHERE c.status <> 'gone' {Newest} {Page}";
+    internal const string PageOfUserSql = $"{ListSelect} WHERE c.status <> 'gone' AND c.user_id = @userId {Newest} {Page}";
+    internal const string PageOfTeepodSql = $"{ListSelect} WHERE c.status <> 'gone' AND c.teepod_id = @teepodId {Newest} {Page}";
+    internal const string PageOfUserOnTeepodSql =
+        $"{ListSelect} WHERE c.status <> 'gone' AND c.user_id = @userId AND c.teepod_id = @teepodId {Newest} {Page}";
+
+    internal const string CountSql = "SELECT COUNT(*) FROM cvms c WHERE c.status <> 'gone'";
+    internal const string CountOfUserSql = "SELECT COUNT(*) FROM cvms c WHERE c.status <> 'gone' AND c.user_id = @userId";
+    internal const string CountOfTeepodSql = "SELECT COUNT(*) FROM cvms c WHERE c.status <> 'gone' AND c.teepod_id = @teepodId";
+    internal const string CountOfUserOnTeepodSql =
+        "SELECT COUNT(*) FROM cvms c WHERE c.status <> 'gone' AND c.user_id = @userId AND c.teepod_id = @teepodId";
+
+    internal const string AppCvmsSql = $"{ListSelect} WHERE c.status <> 'gone' AND c.app_id = @appId {Newest}";
+    internal const string AppCvmsOfUserSql = $"{ListSelect} WHERE c.status <> 'gone' AND c.user_id = @userId AND c.app_id = @appId {Newest}";
+
+    internal const string HostedRecordsSql = """
+        SELECT c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.name, c.vcpu, c.memory, c.disk_size, c.user_id, u.username,
+            c.listed, c.in_progress
+        FROM cvms c
+        LEFT JOIN users u ON u.id = c.user_id
+        WHERE c.teepod_id = @teepodId
+        """;
+
+    /// <summary>The statements of one filter combination: (page, count).</summary>
+    internal static (string Page, string Count) ListSql(CvmListFilter filter) => filter switch
+    {
+        { UserId: null, TeepodId: null } => (PageSql, CountSql),
+        { UserId: not null, TeepodId: null } => (PageOfUserSql, CountOfUserSql),
+        { UserId: null, TeepodId: not null } => (PageOfTeepodSql, CountOfTeepodSql),
+        _ => (PageOfUserOnTeepodSql, CountOfUserOnTeepodSql),
+    };
+
+    /// <summary>
+    /// The filters a caller's list runs with: a user's own id, and any user_id they ask for on top (null when the two
+    /// differ, since nothing can be both users' CVMs).
+    /// </summary>
+    internal static CvmListFilter? FilterFor(CvmScope scope, long? userId, long? teepodId) =>
+        scope.OwnerId is { } owner && userId is { } asked && owner != asked
+            ? null
+            : new CvmListFilter(scope.OwnerId ?? userId, teepodId);
+
+    /// <summary>One page, newest first, and the count of every row the filters let through, as of <paramref name="version"/>.</summary>
+    public async Task<(List<CvmRow> Items, long Total)> PageAsync(
+        DbVersion version, CvmScope scope, long? userId, long? teepodId, int page, int pageSize)
+    {
+        if (FilterFor(scope, userId, teepodId) is not { } filter) return ([], 0);
+        var (pageSql, countSql) = ListSql(filter);
+        var args = new { userId = filter.UserId, teepodId = filter.TeepodId, limit = pageSize, offset = (long)(page - 1) * pageSize };
+        await using var c = await db.OpenAsync();
+        var total = await c.ExecuteScalarAsync<long>(countSql, args);
+        var items = total == 0 ? [] : (await c.QueryAsync<CvmRow>(pageSql, args)).AsList();
+        await FillImagesAsync(c, version, items);
+        return (items, total);
+    }
+
+    /// <summary>The visible CVMs of one app in the list shape, newest first (no vmm call).</summary>
+    public async Task<List<CvmRow>> AppCvmsAsync(DbVersion version, CvmScope scope, string appId)
+    {
+        await using var c = await db.OpenAsync();
+        var rows = (await c.QueryAsync<CvmRow>(scope.OwnerId is null ? AppCvmsSql : AppCvmsOfUserSql,
+            new { userId = scope.OwnerId, appId })).AsList();
+        await FillImagesAsync(c, version, rows);
+        return rows;
+    }
+
+    /// <summary>
+    /// Every CVM recorded for a teepod (gone ones included), by VM uuid, with only what the hosted listing shows of
+    /// them: no teepod columns (the route has the teepod), no compose, no secret.
+    /// </summary>
+    public async Task<Dictionary<string, CvmRow>> HostedRecordsAsync(long teepodId)
+    {
+        await using var c = await db.OpenAsync();
+        var rows = await c.QueryAsync<CvmRow>(HostedRecordsSql, new { teepodId });
+        return rows.ToDictionary(r => r.VmUuid, StringComparer.Ordinal);
+    }
+
+    /// <summary>(teepods counter, teepod id → images_json) as last read; replaced whenever the counter moved.</summary>
+    private sealed record TeepodImages(long Version, Dictionary<long, string> ById);
+
+    private TeepodImages? _images;
+
+    /// <summary>
+    /// Gives list rows their teepod's images_json (which <see cref="CvmMapper"/> reads dev flags from) without the page
+    /// query reading it per row: the texts of every teepod are read once per change of the teepods table, and every row
+    /// of a teepod shares one string, whose parse <see cref="DevImages"/> keeps.
+    /// </summary>
+    private async Task FillImagesAsync(SqliteConnection c, DbVersion version, List<CvmRow> rows)
+    {
+        if (rows.Count == 0) return;
+        var images = Volatile.Read(ref _images);
+        // A teepod newer than the texts read last is in a page only once its counter moved: read them again then.
+        if (images is null || images.Version != version.Teepods || rows.Exists(r => !images.ById.ContainsKey(r.TeepodId)))
+        {
+            // Read after the version was: the texts are at least as new as the counter they are filed under.
+            var byId = (await c.QueryAsync<TeepodImagesRow>("SELECT id, images_json FROM teepods"))
+                .ToDictionary(t => t.Id, t => t.ImagesJson);
+            images = new TeepodImages(version.Teepods, byId);
+            Volatile.Write(ref _images, images);
+        }
+        foreach (var row in rows) row.TeepodImagesJson = images.ById.GetValueOrDefault(row.TeepodId, "[]");
+    }
+
+    internal sealed class TeepodImagesRow
+    {
+        public long Id { get; set; }
+        public string ImagesJson { get; set; } = "[]";
+    }
+}
