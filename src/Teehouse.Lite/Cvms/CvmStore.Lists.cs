@@ -9,7 +9,7 @@ public readonly record struct CvmListFilter(long? UserId, long? TeepodId);
 
 /// <summary>
 /// The list reads: rows in the <see cref="ListSelect"/> shape, newest first (created_at DESC, id DESC), visible ones
-/// only. Each filter combination has its own statement and its own index (migration 0014), so a page walks the index
+/// only. Each filter combination has its own statement and its own index (migration 0015), so a page walks the index
 /// in answer order and stops after the page; tests run EXPLAIN QUERY PLAN on these very strings.
 /// </summary>
 public sealed partial class CvmStore

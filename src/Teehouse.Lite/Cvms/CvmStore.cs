@@ -32,7 +32,7 @@ public sealed partial class CvmStore(Db db)
     /// page reads no secret and no JSON per row. Rows read this way cannot be handed to a vmm client.
     /// </summary>
     internal const string ListColumns = """
-        c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.app_id, c.instance_id, c.name, c.status, c.uptime, c.image,
+        c.id, c.hashed_id, c.teepod_id, c.vm_uuid, c.app_id, c.instance_id, c.name, c.status, c.uptime, c.started_at, c.image,
             c.image_version, c.vcpu, c.memory, c.disk_size, c.compose_hash, c.kms_enabled, a.env_pubkey, c.user_id, u.username, c.listed, c.in_progress,
             c.created_at, c.updated_at, c.progress_operation, c.progress_target, c.progress_started_at, c.progress_correlation_id,
             t.name AS teepod_name, t.region_identifier AS teepod_region, t.status AS teepod_status, t.teepod_version AS teepod_version,
@@ -99,7 +99,7 @@ public sealed partial class CvmStore(Db db)
         return (await c.QueryAsync<CvmRow>(ForAppSql, new { ownerId = scope.OwnerId, appId })).AsList();
     }
 
-    // The app id alone picks the index (migration 0014's per-app one, in answer order); the owner is a filter on top.
+    // The app id alone picks the index (migration 0015's per-app one, in answer order); the owner is a filter on top.
     internal const string ForAppSql = $"{Select} WHERE {Visible} AND c.app_id = @appId ORDER BY c.created_at DESC, c.id DESC";
 
     /// <summary>The rows with <paramref name="operation"/> in flight, oldest first.</summary>

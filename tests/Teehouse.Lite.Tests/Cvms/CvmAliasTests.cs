@@ -30,6 +30,21 @@ public sealed class CvmAliasTests : SimulatedTeepodTest
         (client ?? _user).SendAsync(new HttpRequestMessage(method, path) { Content = Json.Body(json) }, Ct);
 
     [Fact]
+    public async Task Uptime_in_the_status_batch_and_the_2025_list_is_counted_from_the_stored_start()
+    {
+        var cvm = await DeployAsync();
+        await using (var c = await _app.Db.OpenAsync())
+            await c.ExecuteAsync("UPDATE cvms SET uptime = '1s', started_at = unixepoch() - 3723 WHERE id = @id", new { id = cvm.Id });
+        var batch = await Json.ReadAsync(await Send(HttpMethod.Post, "/api/v1/status/batch", $$"""{"vm_uuids": ["{{cvm.VmUuid}}"]}"""));
+        Assert.Matches("^1h 2m [345]s$", batch.GetProperty(cvm.VmUuid).GetProperty("uptime").GetString());
+
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/cvms/paginated");
+        request.Headers.Add("X-Phala-Version", "2025-10-28");
+        var page = await Json.ReadAsync(await _user.SendAsync(request, Ct));
+        Assert.Matches("^1h 2m [345]s$", page.GetProperty("items")[0].GetProperty("hosted").GetProperty("uptime").GetString());
+    }
+
+    [Fact]
     public async Task Status_batch_answers_the_callers_cvms_from_the_rows_keyed_by_the_uuid_sent()
     {
         var cvm = await DeployAsync();

@@ -7,7 +7,7 @@ namespace Teehouse.Lite.Tests.Cvms;
 
 /// <summary>
 /// The list statements' query plans, read with EXPLAIN QUERY PLAN from the very strings the store runs on a migrated
-/// database: each walks its own index of migration 0014 in answer order (no sort of every visible row, no full scan
+/// database: each walks its own index of migration 0015 in answer order (no sort of every visible row, no full scan
 /// of cvms), so a plan regression fails here without any timing.
 /// </summary>
 public sealed partial class ListPlanTests : IAsyncLifetime
