@@ -65,18 +65,18 @@ public sealed partial class AppsModule : ICarterModule
         var key = new AnswerKey("apps", scope.OwnerId, AppListKey(filter, pageNo, size), version, logs.BaseUrl, logs.ExpiresUnix, 0);
         // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
         var db = changes.Current();
-        if (answers.TryGet(db.Epoch, key, out var cached)) return AnswerCache.Json(cached);
-        var (apps, total) = await queries.AppPageAsync(db, scope, filter, pageNo, size);
-        var pages = (total + size - 1) / size;
-        var answer = version == ApiVersion.V20251028
-            ? JsonSerializer.SerializeToUtf8Bytes(
-                new AppPageV20251028([.. apps.Select(a => ToAppV20251028(a.AppId, a.Rows))], pageNo, size, total, pages),
-                AppsJson.Default.AppPageV20251028)
-            : JsonSerializer.SerializeToUtf8Bytes(
-                new AppPageV20260121([.. apps.Select(a => ToApp(a.AppId, a.Rows, logs))], pageNo, size, total, pages),
-                AppsJson.Default.AppPageV20260121);
-        answers.Add(db.Epoch, key, answer);
-        return AnswerCache.Json(answer);
+        return AnswerCache.Json(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
+        {
+            var (apps, total) = await queries.AppPageAsync(db, scope, filter, pageNo, size);
+            var pages = (total + size - 1) / size;
+            return version == ApiVersion.V20251028
+                ? JsonSerializer.SerializeToUtf8Bytes(
+                    new AppPageV20251028([.. apps.Select(a => ToAppV20251028(a.AppId, a.Rows))], pageNo, size, total, pages),
+                    AppsJson.Default.AppPageV20251028)
+                : JsonSerializer.SerializeToUtf8Bytes(
+                    new AppPageV20260121([.. apps.Select(a => ToApp(a.AppId, a.Rows, logs))], pageNo, size, total, pages),
+                    AppsJson.Default.AppPageV20260121);
+        }));
     }
 
     /// <summary>The filters as one unambiguous text: each part length-prefixed; statuses are a set, sorted.</summary>

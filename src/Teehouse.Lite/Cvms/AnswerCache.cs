@@ -24,6 +24,8 @@ public sealed class AnswerCache
 
     private readonly Lock _gate = new();
     private readonly Dictionary<AnswerKey, byte[]> _entries = [];
+    // Answers of the current epoch being built: a burst of the same read after a commit builds it once.
+    private readonly Dictionary<AnswerKey, Task<byte[]>> _building = [];
     private long _epoch = long.MinValue;
     private long _bytes;
     private long _hits;
@@ -71,12 +73,59 @@ public sealed class AnswerCache
         }
     }
 
+    /// <summary>
+    /// The answer filed under <paramref name="key"/> for <paramref name="epoch"/>, else the one being built for it by a
+    /// concurrent request, else <paramref name="build"/>'s (run once, outside the lock, and filed).
+    /// </summary>
+    public async Task<byte[]> GetOrBuildAsync(long epoch, AnswerKey key, Func<Task<byte[]>> build)
+    {
+        ArgumentNullException.ThrowIfNull(build);
+        TaskCompletionSource<byte[]> mine;
+        Task<byte[]>? theirs = null;
+        lock (_gate)
+        {
+            if (epoch > _epoch) Reset(epoch);
+            if (epoch == _epoch)
+            {
+                if (_entries.TryGetValue(key, out var hit))
+                {
+                    _hits++;
+                    return hit;
+                }
+                _building.TryGetValue(key, out theirs);
+            }
+            mine = new TaskCompletionSource<byte[]>(TaskCreationOptions.RunContinuationsAsynchronously);
+            if (theirs is null && epoch == _epoch) _building[key] = mine.Task;
+        }
+        if (theirs is not null) return await theirs;
+        try
+        {
+            var answer = await build();
+            Add(epoch, key, answer);
+            mine.SetResult(answer);
+            return answer;
+        }
+        catch (Exception e)
+        {
+            mine.SetException(e);
+            throw;
+        }
+        finally
+        {
+            lock (_gate)
+            {
+                if (_building.TryGetValue(key, out var current) && current == mine.Task) _building.Remove(key);
+            }
+        }
+    }
+
     /// <summary>Answers an entry (or a fresh answer) with the headers a JSON result would have.</summary>
     public static IResult Json(byte[] answer) => TypedResults.Bytes(answer, "application/json; charset=utf-8");
 
     private void Reset(long epoch)
     {
         _entries.Clear();
+        _building.Clear();
         _bytes = 0;
         _epoch = epoch;
     }

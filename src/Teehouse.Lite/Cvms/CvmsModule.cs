@@ -60,11 +60,11 @@ public sealed class CvmsModule : ICarterModule
         var key = ListKey(scope, owner, teepod ?? node, pageNo, size, version, logs, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
         var db = changes.Current();
-        if (answers.TryGet(db.Epoch, key, out var cached)) return AnswerCache.Json(cached);
-        var (rows, total) = await queries.PageAsync(db, scope, owner, teepod ?? node, pageNo, size);
-        var answer = Page(version, rows, total, pageNo, size, logs);
-        answers.Add(db.Epoch, key, answer);
-        return AnswerCache.Json(answer);
+        return AnswerCache.Json(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
+        {
+            var (rows, total) = await queries.PageAsync(db, scope, owner, teepod ?? node, pageNo, size);
+            return Page(version, rows, total, pageNo, size, logs);
+        }));
     }
 
     /// <summary>What a page's bytes depend on besides the database.</summary>
