@@ -65,7 +65,7 @@ public sealed partial class AppsModule : ICarterModule
         var key = new AnswerKey("apps", scope.OwnerId, AppListKey(filter, pageNo, size), version, logs.BaseUrl, logs.ExpiresUnix, 0);
         // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
         var db = changes.Current();
-        return AnswerCache.Json(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
+        return new JsonBytes(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
         {
             var (apps, total) = await queries.AppPageAsync(db, scope, filter, pageNo, size);
             var pages = (total + size - 1) / size;

@@ -119,9 +119,6 @@ public sealed class AnswerCache
         }
     }
 
-    /// <summary>Answers an entry (or a fresh answer) with the headers a JSON result would have.</summary>
-    public static IResult Json(byte[] answer) => TypedResults.Bytes(answer, "application/json; charset=utf-8");
-
     private void Reset(long epoch)
     {
         _entries.Clear();

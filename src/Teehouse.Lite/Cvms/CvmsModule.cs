@@ -53,14 +53,14 @@ public sealed class CvmsModule : ICarterModule
         v.ThrowIfInvalid();
         var version = ApiVersion.Of(request);
         if (node is not null && teepod is not null && node != teepod)
-            return AnswerCache.Json(Page(version, [], 0, pageNo, size, null)); // two different nodes: nothing is on both
+            return new JsonBytes(Page(version, [], 0, pageNo, size, null)); // two different nodes: nothing is on both
 
         var scope = Scope(user);
         var logs = await caps.LinksAsync(request);
         var key = ListKey(scope, owner, teepod ?? node, pageNo, size, version, logs, DateTimeOffset.UtcNow.ToUnixTimeSeconds());
         // The version before the query: bytes read after a commit are filed under the epoch before it, never after.
         var db = changes.Current();
-        return AnswerCache.Json(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
+        return new JsonBytes(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
         {
             var (rows, total) = await queries.PageAsync(db, scope, owner, teepod ?? node, pageNo, size);
             return Page(version, rows, total, pageNo, size, logs);

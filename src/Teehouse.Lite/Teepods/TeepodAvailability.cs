@@ -1,4 +1,5 @@
 using System.Text.Json;
+using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Users;
@@ -22,7 +23,7 @@ public static class TeepodAvailability
         var user = current.User!;
         var tierName = config.Tiers.ContainsKey(user.Tier) ? user.Tier : "FREE";
         var model = await models.CurrentAsync();
-        return TeepodReadModel.Serve(model.AvailableJson(tierName, config.Tiers[tierName], OfferFor(user)));
+        return new JsonBytes(model.AvailableJson(tierName, config.Tiers[tierName], OfferFor(user)));
     }
 
     public static NodeOffer OfferFor(UserRecord user) =>

@@ -21,9 +21,6 @@ public enum NodeOffer
 /// </summary>
 public sealed class TeepodReadModel
 {
-    /// <summary>What <c>TypedResults.Json</c> sends, so an answer served from bytes carries the same header.</summary>
-    public const string JsonContentType = "application/json; charset=utf-8";
-
     private readonly Dictionary<long, TeepodView> _byId;
     private readonly List<TeepodNode> _allNodes;
     private readonly List<TeepodNode> _listedNodes;
@@ -88,8 +85,6 @@ public sealed class TeepodReadModel
             TeepodsJson.Default.TierCapacity);
         return _available.GetOrAdd((tierName, offer), json);
     }
-
-    public static IResult Serve(byte[] json) => TypedResults.Bytes(json, JsonContentType);
 
     /// <summary>
     /// The model of <paramref name="rows"/> (every teepod, in id order), read after <paramref name="version"/> was.

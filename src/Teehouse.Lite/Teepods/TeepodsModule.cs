@@ -25,13 +25,13 @@ public sealed class TeepodsModule : ICarterModule
     private static async Task<IResult> List(TeepodReadModels models, CurrentUser user)
     {
         var model = await models.CurrentAsync();
-        return TeepodReadModel.Serve(user.IsAdmin ? model.AdminListJson : model.UserListJson);
+        return new JsonBytes(user.IsAdmin ? model.AdminListJson : model.UserListJson);
     }
 
     private static async Task<IResult> Get(long teepodId, TeepodReadModels models)
     {
         var teepod = (await models.CurrentAsync()).Find(teepodId) ?? throw ApiException.NotFound($"Teepod {teepodId} not found");
-        return TeepodReadModel.Serve(teepod.AdminJson);
+        return new JsonBytes(teepod.AdminJson);
     }
 
     /// <summary>
@@ -127,7 +127,7 @@ public sealed class TeepodsModule : ICarterModule
     /// it find it built. Null when the row is gone again (another connection deleted it in between).
     /// </summary>
     private static async Task<IResult?> WrittenAsync(TeepodReadModels models, long id) =>
-        (await models.CurrentAsync()).Find(id) is { } view ? TeepodReadModel.Serve(view.AdminJson) : null;
+        (await models.CurrentAsync()).Find(id) is { } view ? new JsonBytes(view.AdminJson) : null;
 
     private static async Task ThrowIfTakenAsync(TeepodStore store, string name, string endpoint)
     {

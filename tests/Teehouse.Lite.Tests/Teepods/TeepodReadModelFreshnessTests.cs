@@ -137,7 +137,7 @@ public sealed class TeepodReadModelFreshnessTests : TeepodAnswersStage
 
         var updated = await _admin.PutAsync($"/api/v1/teepods/{id}", Json.Body("""{"name": "tdx-seven", "listed": false}"""), Ct);
         Assert.Equal(HttpStatusCode.OK, updated.StatusCode);
-        Assert.Equal(TeepodReadModel.JsonContentType, updated.Content.Headers.ContentType?.ToString());
+        Assert.Equal(Teehouse.Lite.Infrastructure.Http.JsonBytes.ContentType, updated.Content.Headers.ContentType?.ToString());
         Assert.Equal(await updated.Content.ReadAsStringAsync(Ct), await _admin.GetStringAsync($"/api/v1/teepods/{id}", Ct));
         Assert.Equal("tdx-seven", (await GetAsync(_admin, $"/api/v1/teepods/{id}")).GetProperty("name").GetString());
         Assert.DoesNotContain("tdx-seven", await OfferedNamesAsync(Uma));
