@@ -26,36 +26,7 @@ if ! [[ "$runs" =~ ^[1-9][0-9]*$ ]] || ! [[ "$warmup" =~ ^[0-9]+$ ]]; then
   exit 2
 fi
 
-log() { echo "[bench] $*" >&2; }
-die() { echo "[bench] FAILED: $*" >&2; exit 1; }
-
-# --- temp dir and clean-up: only the PIDs started here are stopped --------------------------------------------
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/teehouse-bench.XXXXXX")
-pids=()
-cleanup() {
-  local status=$?
-  local pid
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-stop_pid() { # stop one PID started here and forget it
-  local pid="$1" p
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  local keep=()
-  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-  pids=("${keep[@]+"${keep[@]}"}")
-}
+. scripts/bench/common.sh
 
 # --- tools -----------------------------------------------------------------------------------------------------
 ensure_build_tools
@@ -67,35 +38,10 @@ have_sqlite=0
 command -v sqlite3 >/dev/null 2>&1 && have_sqlite=1
 
 # --- the teehouse binary ---------------------------------------------------------------------------------------
-wait_for_other_publish() {
-  # Two native links into the same obj/ folder crash ("Bus error"): wait while anyone else runs ILC or a publish.
-  local waited=0
-  while pgrep -f '(^|/)ilc( |$)|dotnet publish' >/dev/null 2>&1; do
-    [ "$waited" -eq 0 ] && log "another native publish is running; waiting for it to finish…"
-    sleep 10
-    waited=$((waited + 10))
-    [ "$waited" -lt 1200 ] || die "another publish still runs after 20 minutes"
-  done
-}
-stale=""
-if [ -x publish/teehouse ]; then
-  stale=$(find src -name bin -prune -o -name obj -prune -o -type f -newer publish/teehouse -print -quit)
-fi
-if [ ! -x publish/teehouse ] || { [ -n "$stale" ] && [ "${BENCH_NO_PUBLISH:-0}" != 1 ]; }; then
-  log "publishing teehouse (publish/teehouse is missing or older than ${stale:-src})…"
-  wait_for_other_publish
-  scripts/publish.sh publish >&2 || die "scripts/publish.sh failed"
-fi
-# A private copy, so that a concurrent re-publish cannot swap the binary in the middle of the measurements.
-cp publish/teehouse "$tmp/teehouse"
-th="$tmp/teehouse"
+prepare_binary
 
 # --- the simulator (Release build, so that it is not the bottleneck) ---------------------------------------------
-log "building the dstack-vmm simulator (Release)…"
-if ! dotnet build tests/Teehouse.Lite.Simulator -c Release -nologo -v q -clp:NoSummary -o "$tmp/sim" >"$tmp/sim-build.log" 2>&1; then
-  cat "$tmp/sim-build.log" >&2
-  die "building tests/Teehouse.Lite.Simulator failed (if someone is editing it, retry in a minute)"
-fi
+build_simulator
 
 log "starting the simulator with $vms VMs…"
 "$tmp/sim/Teehouse.Lite.Simulator" --port 0 --vms "$vms" >"$tmp/sim.log" 2>&1 &
@@ -112,14 +58,6 @@ done
 grep -qE "\($vms VMs[,)]" "$tmp/sim.log" || { cat "$tmp/sim.log" >&2; die "the simulator does not report $vms VMs"; }
 
 # --- config, token, registration -------------------------------------------------------------------------------
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
 api_port=$(free_port) || die "no free loopback port"
 cfg="$tmp/teehouse.toml"
 db="$tmp/teehouse.db"

@@ -35,36 +35,7 @@ done
 [[ "$warmup" =~ ^[0-9]+$ ]] || { echo "BENCH_WARMUP_SECONDS must be a non-negative integer" >&2; exit 2; }
 [ $# -eq 0 ] || { echo "usage: $0   (settings come from BENCH_* variables; see scripts/bench/README.md)" >&2; exit 2; }
 
-log() { echo "[bench] $*" >&2; }
-die() { echo "[bench] FAILED: $*" >&2; exit 1; }
-
-# --- temp dir and clean-up: only the PIDs started here are stopped --------------------------------------------
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/teehouse-bench.XXXXXX")
-pids=()
-cleanup() {
-  local status=$?
-  local pid
-  for pid in "${pids[@]}"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      kill "$pid" 2>/dev/null || true
-      wait "$pid" 2>/dev/null || true
-    fi
-  done
-  rm -rf "$tmp"
-  exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-stop_pid() { # stop one PID started here and forget it
-  local pid="$1" p
-  kill "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  local keep=()
-  for p in "${pids[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
-  pids=("${keep[@]+"${keep[@]}"}")
-}
+. scripts/bench/common.sh
 
 load_start=$(cut -d' ' -f1-3 /proc/loadavg)
 
@@ -75,36 +46,11 @@ command -v wrk >/dev/null 2>&1 || apt_install wrk
 command -v wrk >/dev/null 2>&1 || die "wrk is not installed and apt-get could not install it"
 
 # --- the teehouse binary ---------------------------------------------------------------------------------------
-wait_for_other_publish() {
-  # Two native links into the same obj/ folder crash ("Bus error"): wait while anyone else runs ILC or a publish.
-  local waited=0
-  while pgrep -f '(^|/)ilc( |$)|dotnet publish' >/dev/null 2>&1; do
-    [ "$waited" -eq 0 ] && log "another native publish is running; waiting for it to finish…"
-    sleep 10
-    waited=$((waited + 10))
-    [ "$waited" -lt 1200 ] || die "another publish still runs after 20 minutes"
-  done
-}
-stale=""
-if [ -x publish/teehouse ]; then
-  stale=$(find src -name bin -prune -o -name obj -prune -o -type f -newer publish/teehouse -print -quit)
-fi
-if [ ! -x publish/teehouse ] || { [ -n "$stale" ] && [ "${BENCH_NO_PUBLISH:-0}" != 1 ]; }; then
-  log "publishing teehouse (publish/teehouse is missing or older than ${stale:-src})…"
-  wait_for_other_publish
-  scripts/publish.sh publish >&2 || die "scripts/publish.sh failed"
-fi
-# A private copy, so that a concurrent re-publish cannot swap the binary in the middle of the measurements.
-cp publish/teehouse "$tmp/teehouse"
-th="$tmp/teehouse"
+prepare_binary
 binary_bytes=$(stat -c %s "$th")
 
 # --- the simulator (Release build, so that it is not the bottleneck) and the ceiling app (native AOT) ------------
-log "building the dstack-vmm simulator (Release)…"
-if ! dotnet build tests/Teehouse.Lite.Simulator -c Release -nologo -v q -clp:NoSummary -o "$tmp/sim" >"$tmp/sim-build.log" 2>&1; then
-  cat "$tmp/sim-build.log" >&2
-  die "building tests/Teehouse.Lite.Simulator failed (if someone is editing it, retry in a minute)"
-fi
+build_simulator
 log "publishing the ceiling app (native AOT, about a minute)…"
 # --artifacts-path keeps its obj/ and bin/ in the temp dir: nothing is written under scripts/bench/ceiling.
 if ! dotnet publish scripts/bench/ceiling -c Release -r linux-x64 --artifacts-path "$tmp/ceiling-build" -o "$tmp/ceiling" \
@@ -115,14 +61,6 @@ fi
 ceiling="$tmp/ceiling/ceiling"
 [ -x "$ceiling" ] || die "the ceiling publish produced no $ceiling"
 
-free_port() {
-  local p
-  for _ in $(seq 1 200); do
-    p=$((20000 + RANDOM % 40000))
-    if ! (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null; then echo "$p"; return 0; fi
-  done
-  return 1
-}
 
 log "starting $teepods simulated teepods ($vms VMs on the first)…"
 sim_pids=(); sim_ports=()
