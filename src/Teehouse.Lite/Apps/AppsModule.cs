@@ -9,6 +9,7 @@ using Teehouse.Lite.Deploy;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Shared;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Apps;
 
@@ -42,7 +43,7 @@ public sealed partial class AppsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> List(
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize, string? search, string? listed,
-        CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes, AnswerCache answers)
+        CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes, AnswerCache answers, TeepodReadModels teepods)
     {
         var v = new Validator("query");
         var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
@@ -67,7 +68,7 @@ public sealed partial class AppsModule : ICarterModule
         var db = changes.Current();
         return new JsonBytes(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
         {
-            var (apps, total) = await queries.AppPageAsync(db, scope, filter, pageNo, size);
+            var (apps, total) = await queries.AppPageAsync(await teepods.CurrentAsync(), scope, filter, pageNo, size);
             var pages = (total + size - 1) / size;
             return version == ApiVersion.V20251028
                 ? JsonSerializer.SerializeToUtf8Bytes(
@@ -91,9 +92,9 @@ public sealed partial class AppsModule : ICarterModule
     }
 
     private static async Task<IResult> Get(
-        string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes)
+        string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps, TeepodReadModels teepods)
     {
-        var (id, rows) = await AppAsync(appId, user, queries, changes);
+        var (id, rows) = await AppAsync(appId, user, queries, teepods);
         var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(ToAppV20251028(id, rows), AppsJson.Default.AppV20251028)
@@ -102,9 +103,9 @@ public sealed partial class AppsModule : ICarterModule
 
     /// <summary>A bare array in the <c>X-Phala-Version</c> shape of the CVM list's items.</summary>
     private static async Task<IResult> Cvms(
-        string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes)
+        string appId, HttpRequest request, CurrentUser user, CvmStore queries, LogCapabilities caps, TeepodReadModels teepods)
     {
-        var (_, rows) = await AppAsync(appId, user, queries, changes);
+        var (_, rows) = await AppAsync(appId, user, queries, teepods);
         var logs = await caps.LinksAsync(request);
         return ApiVersion.Of(request) == ApiVersion.V20251028
             ? TypedResults.Json(rows.Select(r => CvmMapper.ToV20251028(r, logs)).ToList(), CvmsJson.Default.ListCvmInfoV20251028)
@@ -130,14 +131,13 @@ public sealed partial class AppsModule : ICarterModule
         KmsType: null, InstanceType: null, r.Listed, r.Image, KmsSlug: null, KmsId: null, r.InstanceId,
         r.Vcpu is { } v && r.Memory is { } m && r.DiskSize is { } d ? new CvmMachineInfo(v, m, d, 0) : null, r.UpdatedAt);
 
-    private static async Task<(string AppId, List<CvmRow> Rows)> AppAsync(string appId, CurrentUser user, CvmStore queries, DbChanges changes)
+    private static async Task<(string AppId, List<CvmRow> Rows)> AppAsync(
+        string appId, CurrentUser user, CvmStore queries, TeepodReadModels teepods)
     {
         if (!AppIds.TryNormalize(appId, out var id)) throw ApiException.NotFound($"App {appId} not found");
-        var rows = await queries.AppCvmsAsync(changes.Current(), Scope(user), id);
+        var rows = await queries.AppCvmsAsync(await teepods.CurrentAsync(), Scope(user), id);
         return rows.Count == 0 ? throw ApiException.NotFound($"App {id} not found") : (id, rows);
     }
 
     private static CvmScope Scope(CurrentUser user) => user.IsAdmin ? CvmScope.Everyone : new CvmScope(user.Id);
-
-
 }

@@ -4,6 +4,8 @@ using Dapper;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Database;
 
+using Teehouse.Lite.Teepods;
+
 namespace Teehouse.Lite.Cvms;
 
 /// <summary>
@@ -53,9 +55,9 @@ public sealed partial class CvmStore
             ? $"SELECT COUNT(DISTINCT r.app_id) FROM cvms r WHERE {VisibleAs("r", ofUser)}"
             : $"SELECT COUNT(*) FROM ({AppCandidates(ofUser, shape)})";
 
-    /// <summary>One page of apps and the number of apps the filters let through, as of <paramref name="version"/>.</summary>
+    /// <summary>One page of apps and the number of apps the filters let through.</summary>
     public async Task<(List<AppRows> Apps, long Total)> AppPageAsync(
-        DbVersion version, CvmScope scope, AppListFilter filter, int page, int pageSize)
+        TeepodReadModel? teepods, CvmScope scope, AppListFilter filter, int page, int pageSize)
     {
         ArgumentNullException.ThrowIfNull(filter);
         var shape = AppFilterShapes.Of(filter);
@@ -74,7 +76,7 @@ public sealed partial class CvmStore
         if (filter.Search is not null) AddContainsFunction(c);
         var total = await c.ExecuteScalarAsync<long>(AppCountSql(ofUser, shape), args);
         var rows = total == 0 ? [] : (await c.QueryAsync<CvmRow>(AppRowsSql(ofUser, shape), args)).AsList();
-        await FillImagesAsync(c, version, rows);
+        FillImages(teepods, rows);
         return (Group(rows), total);
     }
 

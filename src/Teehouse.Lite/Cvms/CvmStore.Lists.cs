@@ -1,6 +1,5 @@
 using Dapper;
-using Microsoft.Data.Sqlite;
-using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Teepods;
 
 namespace Teehouse.Lite.Cvms;
 
@@ -58,9 +57,9 @@ public sealed partial class CvmStore
             ? null
             : new CvmListFilter(scope.OwnerId ?? userId, teepodId);
 
-    /// <summary>One page, newest first, and the count of every row the filters let through, as of <paramref name="version"/>.</summary>
+    /// <summary>One page, newest first, and the count of every row the filters let through.</summary>
     public async Task<(List<CvmRow> Items, long Total)> PageAsync(
-        DbVersion version, CvmScope scope, long? userId, long? teepodId, int page, int pageSize)
+        TeepodReadModel? teepods, CvmScope scope, long? userId, long? teepodId, int page, int pageSize)
     {
         if (FilterFor(scope, userId, teepodId) is not { } filter) return ([], 0);
         var (pageSql, countSql) = ListSql(filter);
@@ -68,17 +67,17 @@ public sealed partial class CvmStore
         await using var c = await db.OpenAsync();
         var total = await c.ExecuteScalarAsync<long>(countSql, args);
         var items = total == 0 ? [] : (await c.QueryAsync<CvmRow>(pageSql, args)).AsList();
-        await FillImagesAsync(c, version, items);
+        FillImages(teepods, items);
         return (items, total);
     }
 
     /// <summary>The visible CVMs of one app in the list shape, newest first (no vmm call).</summary>
-    public async Task<List<CvmRow>> AppCvmsAsync(DbVersion version, CvmScope scope, string appId)
+    public async Task<List<CvmRow>> AppCvmsAsync(TeepodReadModel? teepods, CvmScope scope, string appId)
     {
         await using var c = await db.OpenAsync();
         var rows = (await c.QueryAsync<CvmRow>(scope.OwnerId is null ? AppCvmsSql : AppCvmsOfUserSql,
             new { userId = scope.OwnerId, appId })).AsList();
-        await FillImagesAsync(c, version, rows);
+        FillImages(teepods, rows);
         return rows;
     }
 
@@ -93,35 +92,14 @@ public sealed partial class CvmStore
         return rows.ToDictionary(r => r.VmUuid, StringComparer.Ordinal);
     }
 
-    /// <summary>(teepods counter, teepod id → images_json) as last read; replaced whenever the counter moved.</summary>
-    private sealed record TeepodImages(long Version, Dictionary<long, string> ById);
-
-    private TeepodImages? _images;
-
     /// <summary>
-    /// Gives list rows their teepod's images_json (which <see cref="CvmMapper"/> reads dev flags from) without the page
-    /// query reading it per row: the texts of every teepod are read once per change of the teepods table, and every row
-    /// of a teepod shares one string, whose parse <see cref="DevImages"/> keeps.
+    /// Gives list rows their teepod's images_json (which <see cref="CvmMapper"/> reads dev flags from) from the teepods'
+    /// read model instead of the page query reading it per row: every row of a teepod shares one string, whose parse
+    /// <see cref="DevImages"/> keeps. Without a model (a caller that shows no images) the rows keep an empty list.
     /// </summary>
-    private async Task FillImagesAsync(SqliteConnection c, DbVersion version, List<CvmRow> rows)
+    private static void FillImages(TeepodReadModel? teepods, List<CvmRow> rows)
     {
-        if (rows.Count == 0) return;
-        var images = Volatile.Read(ref _images);
-        // A teepod newer than the texts read last is in a page only once its counter moved: read them again then.
-        if (images is null || images.Version != version.Teepods || rows.Exists(r => !images.ById.ContainsKey(r.TeepodId)))
-        {
-            // Read after the version was: the texts are at least as new as the counter they are filed under.
-            var byId = (await c.QueryAsync<TeepodImagesRow>("SELECT id, images_json FROM teepods"))
-                .ToDictionary(t => t.Id, t => t.ImagesJson);
-            images = new TeepodImages(version.Teepods, byId);
-            Volatile.Write(ref _images, images);
-        }
-        foreach (var row in rows) row.TeepodImagesJson = images.ById.GetValueOrDefault(row.TeepodId, "[]");
-    }
-
-    internal sealed class TeepodImagesRow
-    {
-        public long Id { get; set; }
-        public string ImagesJson { get; set; } = "[]";
+        if (teepods is null) return;
+        foreach (var row in rows) row.TeepodImagesJson = teepods.Find(row.TeepodId)?.Record.ImagesJson ?? "[]";
     }
 }

@@ -42,7 +42,7 @@ public sealed class CvmsModule : ICarterModule
         HttpRequest request, string? page, [FromQuery(Name = "page_size")] string? pageSize,
         [FromQuery(Name = "node_id")] string? nodeId, [FromQuery(Name = "teepod_id")] string? teepodId,
         [FromQuery(Name = "user_id")] string? userId,
-        CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes, AnswerCache answers)
+        CurrentUser user, CvmStore queries, LogCapabilities caps, DbChanges changes, AnswerCache answers, TeepodReadModels teepods)
     {
         var v = new Validator("query");
         var pageNo = v.Int("page", page, 1, int.MaxValue, 1);
@@ -62,7 +62,7 @@ public sealed class CvmsModule : ICarterModule
         var db = changes.Current();
         return new JsonBytes(await answers.GetOrBuildAsync(db.Epoch, key, async () =>
         {
-            var (rows, total) = await queries.PageAsync(db, scope, owner, teepod ?? node, pageNo, size);
+            var (rows, total) = await queries.PageAsync(await teepods.CurrentAsync(), scope, owner, teepod ?? node, pageNo, size);
             return Page(version, rows, total, pageNo, size, logs);
         }));
     }

@@ -89,7 +89,7 @@ public sealed class ListOracleTests : IAsyncLifetime
                 foreach (var teepodId in new long?[] { null, 2 })
                     foreach (var (page, size) in new[] { (1, 7), (3, 7), (2, 50), (40, 7) })
                     {
-                        var (items, total) = await _store.PageAsync(default, new CvmScope(owner), userId, teepodId, page, size);
+                        var (items, total) = await _store.PageAsync(null, new CvmScope(owner), userId, teepodId, page, size);
                         var expected = Visible(rows, owner).Where(r => (userId is null || r.UserId == userId) && (teepodId is null || r.TeepodId == teepodId)).ToList();
                         var what = $"owner {owner} user {userId} teepod {teepodId} page {page}/{size}";
                         Assert.True(expected.Count == total, what);
@@ -119,7 +119,7 @@ public sealed class ListOracleTests : IAsyncLifetime
             foreach (var filter in filters)
                 foreach (var (page, size) in new[] { (1, 5), (2, 5), (4, 3), (1, 100), (60, 5) })
                 {
-                    var (apps, total) = await _store.AppPageAsync(default, new CvmScope(owner), filter, page, size);
+                    var (apps, total) = await _store.AppPageAsync(null, new CvmScope(owner), filter, page, size);
                     var expected = Oracle(rows, owner, filter);
                     var what = $"owner {owner} search {filter.Search} statuses {string.Join(',', filter.Statuses)} listed {filter.Listed} page {page}/{size}";
                     Assert.True(expected.Count == total, $"{what}: {total} apps, expected {expected.Count}");
@@ -147,7 +147,7 @@ public sealed class ListOracleTests : IAsyncLifetime
         await SeedAsync(9, 40);
         await using (var c = await _db.OpenAsync())
             await c.ExecuteAsync("UPDATE cvms SET name = 'Ärger-only' WHERE id = 1; UPDATE cvms SET status = 'running' WHERE id = 1");
-        var (apps, _) = await _store.AppPageAsync(default, CvmScope.Everyone, new AppListFilter("äRGER-ONLY", [], null), 1, 10);
+        var (apps, _) = await _store.AppPageAsync(null, CvmScope.Everyone, new AppListFilter("äRGER-ONLY", [], null), 1, 10);
         Assert.Single(apps);
         Assert.Contains(apps[0].Rows, r => r.Id == 1);
     }
