@@ -18,6 +18,7 @@ public sealed class DstackClientFactory : IDisposable
     private readonly HttpClient _tcp;
     private readonly HttpClient _raTls;
     private readonly ConcurrentDictionary<string, Lazy<HttpClient>> _unix = new(StringComparer.Ordinal);
+    private readonly StatusFlights _statusFlights = new();
     private volatile bool _disposed;
 
     /// <param name="requestTimeout">Budget for each call (connect, send, complete answer); e.g. <c>vmm.request_timeout_ms</c>.</param>
@@ -48,6 +49,9 @@ public sealed class DstackClientFactory : IDisposable
 
     public TimeSpan RequestTimeout => _requestTimeout;
 
+    /// <summary>How many Status listing calls actually went out (calls that joined one in flight excluded): for tests.</summary>
+    internal long StatusCallsStarted => _statusFlights.Started;
+
     /// <summary>
     /// A client for the dstack-vmm at <paramref name="endpoint"/> (<c>http(s)://host:port[/prefix]</c> or
     /// <c>unix:/path/vmm.sock</c>), sending <c>Authorization: Bearer <paramref name="authToken"/></c> when one is given.
@@ -63,7 +67,7 @@ public sealed class DstackClientFactory : IDisposable
     {
         var parsed = DstackEndpoint.Parse(endpoint, nameof(endpoint));
         var peer = DstackPeer.Vmm(parsed.Display, label) with { CredentialsHint = CredentialsHint(credentials) };
-        return new VmmClient(parsed.Display, Transport(parsed, peer, credentials));
+        return new VmmClient(parsed.Display, Transport(parsed, peer, credentials), flights: _statusFlights);
     }
 
     /// <summary>A client for the KMS at <paramref name="url"/>, e.g. <c>https://kms:8000</c>.</summary>

@@ -38,6 +38,10 @@ internal sealed class PrpcTransport
 
     public DstackPeer Peer => _peer;
 
+    /// <summary>Identifies a plain Status page of this peer, for <see cref="StatusFlights"/>.</summary>
+    public FlightKey StatusKey(bool brief, int page, int pageSize) =>
+        new(_endpoint.Display, _peer.Label, _credentials?.Identity, brief, page, pageSize);
+
     /// <summary>Calls a method and reads its JSON response message.</summary>
     public Task<TResponse> CallAsync<TRequest, TResponse>(
         string method,

@@ -11,11 +11,13 @@ public sealed partial class VmmClient
 {
     private static readonly DstackJsonContext Json = DstackJsonContext.Default;
     private readonly PrpcTransport _transport;
+    private readonly StatusFlights? _flights;
 
-    internal VmmClient(string endpoint, PrpcTransport transport, VmmFeatures? features = null)
+    internal VmmClient(string endpoint, PrpcTransport transport, VmmFeatures? features = null, StatusFlights? flights = null)
     {
         Endpoint = endpoint;
         _transport = transport;
+        _flights = flights;
         Features = features ?? VmmFeatures.Newest;
     }
 
@@ -23,7 +25,7 @@ public sealed partial class VmmClient
     public VmmFeatures Features { get; }
 
     /// <summary>The same vmm, known to run <paramref name="version"/> (as its teepod's last probe recorded it).</summary>
-    public VmmClient ForVersion(string? version) => new(Endpoint, _transport, VmmFeatures.Of(version));
+    public VmmClient ForVersion(string? version) => new(Endpoint, _transport, VmmFeatures.Of(version), _flights);
 
     /// <summary>The endpoint as given: <c>http(s)://host:port[/prefix]</c> or <c>unix:/path/vmm.sock</c>.</summary>
     public string Endpoint { get; }
@@ -56,8 +58,7 @@ public sealed partial class VmmClient
         var seen = new HashSet<string>(StringComparer.Ordinal);
         for (var page = 1; ; page++)
         {
-            var response = await StatusAsync(new VmmStatusRequest { Brief = brief, Page = page, PageSize = pageSize }, ct)
-                .ConfigureAwait(false);
+            var response = await StatusPageAsync(brief, page, pageSize, ct).ConfigureAwait(false);
             var fresh = 0;
             foreach (var vm in response.Vms)
             {
@@ -77,6 +78,15 @@ public sealed partial class VmmClient
                 yield break;
             }
         }
+    }
+
+    /// <summary>One page of the plain listing, shared with identical calls already in flight (<see cref="StatusFlights"/>).</summary>
+    private Task<VmmStatusResponse> StatusPageAsync(bool brief, int page, int pageSize, CancellationToken ct)
+    {
+        var request = new VmmStatusRequest { Brief = brief, Page = page, PageSize = pageSize };
+        if (_flights is null) return StatusAsync(request, ct);
+        // The shared call must not end with the caller that started it: it runs under the request timeout alone.
+        return _flights.JoinAsync(_transport.StatusKey(brief, page, pageSize), () => StatusAsync(request, CancellationToken.None), ct);
     }
 
     /// <summary>One VM, or null when the vmm does not know the id.</summary>

@@ -54,5 +54,8 @@ public sealed class VmmCredentials
 
     internal AuthenticationHeaderValue Header() => new(Scheme, _parameter);
 
+    /// <summary>What makes two credentials the same (for sharing a call); never logged or shown.</summary>
+    internal string Identity => $"{Scheme} {_parameter}";
+
     public override string ToString() => $"{Scheme} credentials";
 }
