@@ -8,11 +8,13 @@ namespace Teehouse.Lite.Tests.Hosting;
 /// The JIT `teehouse` binary as an operator runs it: as root, or as nobody through setpriv (the tests run as root),
 /// with HOME pointed into the test's folder so nothing it writes there goes unseen.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class ServeProcess : IDisposable
 {
     public const string Nobody = "nobody";
     private readonly Process _process;
     private readonly StringBuilder _out = new(), _err = new();
+    private bool _disposed;
 
     private ServeProcess(Process process)
     {
@@ -48,10 +50,10 @@ public sealed class ServeProcess : IDisposable
     }
 
     /// <summary>Runs a command to its end: exit code, stdout, stderr.</summary>
-    public static async Task<(int ExitCode, string Out, string Err)> RunAsync(string directory, bool asNobody, params string[] args)
+    public static async Task<(int ExitCode, string Out, string Err)> RunAsync(CancellationToken ct, string directory, bool asNobody, params string[] args)
     {
         using var process = Start(directory, asNobody, args);
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(TestContext.Current.CancellationToken);
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
         timeout.CancelAfter(TimeSpan.FromSeconds(60));
         try { await process._process.WaitForExitAsync(timeout.Token); }
         catch (OperationCanceledException) { process._process.Kill(entireProcessTree: true); throw; }
@@ -60,9 +62,8 @@ public sealed class ServeProcess : IDisposable
     }
 
     /// <summary>Polls until <paramref name="url"/> answers 200; fails with the server's output if it exits first.</summary>
-    public async Task WaitUntilHealthyAsync(HttpClient http, string url)
+    public async Task WaitUntilHealthyAsync(HttpClient http, string url, CancellationToken ct)
     {
-        var ct = TestContext.Current.CancellationToken;
         for (var i = 0; i < 200; i++)
         {
             Assert.False(_process.HasExited, $"server exited {(_process.HasExited ? _process.ExitCode : 0)}:\n{Out}\n{Err}");
@@ -80,6 +81,8 @@ public sealed class ServeProcess : IDisposable
     /// <summary>Stops the server (SIGKILL: what matters here is its start, and the kernel drops its lock).</summary>
     public void Dispose()
     {
+        if (_disposed) return;
+        _disposed = true;
         if (!_process.HasExited) _process.Kill(entireProcessTree: true);
         _process.WaitForExit(10_000);
         _process.Dispose();
@@ -92,9 +95,9 @@ public sealed class ServeProcess : IDisposable
         Assert.DoesNotContain("   at ", stdout);
     }
 
-    public static async Task ChownToNobodyAsync(string path)
+    public static async Task ChownToNobodyAsync(string path, CancellationToken ct)
     {
-        var (code, _, err) = await Packaging.ChildProcess.RunAsync("chown", "/", TestContext.Current.CancellationToken, "-R", "65534:65534", path);
+        var (code, _, err) = await Packaging.ChildProcess.RunAsync("chown", "/", ct, "-R", "65534:65534", path);
         Assert.True(code == 0, err);
     }
 }

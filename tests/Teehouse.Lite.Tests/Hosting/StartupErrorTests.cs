@@ -8,6 +8,7 @@ namespace Teehouse.Lite.Tests.Hosting;
 /// Each way a new operator's first start goes wrong ends in one line on stderr that names what and where, and exit
 /// 1, from the real binary: never a stack trace and SIGABRT, which under systemd Restart=on-failure is a crash loop.
 /// </summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class StartupErrorTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -31,17 +32,18 @@ public sealed class StartupErrorTests : IDisposable
     private void Config(string toml) => File.WriteAllText(_dir.File("teehouse.toml"), toml);
 
     private Task<(int ExitCode, string Out, string Err)> Run(bool asNobody, params string[] args) =>
-        ServeProcess.RunAsync(_dir.Path, asNobody, args);
+        ServeProcess.RunAsync(TestContext.Current.CancellationToken, _dir.Path, asNobody, args);
 
     private async Task MakeDataDirectoryForNobodyAsync()
     {
         Directory.CreateDirectory(_dir.File("data"), UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
-        await ServeProcess.ChownToNobodyAsync(_dir.File("data"));
+        await ServeProcess.ChownToNobodyAsync(_dir.File("data"), TestContext.Current.CancellationToken);
     }
 
     [Fact(Timeout = 60_000)]
     public async Task A_port_in_use_is_one_line()
     {
+        var ct = TestContext.Current.CancellationToken;
         using var taken = new TcpListener(IPAddress.Loopback, 0);
         taken.Start();
         var port = ((IPEndPoint)taken.LocalEndpoint).Port;
@@ -53,6 +55,7 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task An_address_this_host_does_not_have_is_one_line()
     {
+        var ct = TestContext.Current.CancellationToken;
         // TEST-NET-1 (RFC 5737) is assigned to no host; only bind(2) is tried, no packet is sent.
         var (code, stdout, stderr) = await Run(false, "serve", "--listen", "192.0.2.1:8080");
         ServeProcess.AssertOneLine("teehouse: cannot listen on 192.0.2.1:8080: address not available on this host", stderr, stdout);
@@ -62,6 +65,7 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_privileged_port_as_a_normal_user_names_the_capability()
     {
+        var ct = TestContext.Current.CancellationToken;
         var start = int.Parse(File.ReadAllText("/proc/sys/net/ipv4/ip_unprivileged_port_start").Trim());
         if (start <= 80) Assert.Skip($"net.ipv4.ip_unprivileged_port_start is {start}: port 80 needs no privilege here");
         await MakeDataDirectoryForNobodyAsync();
@@ -74,6 +78,7 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_data_directory_the_user_cannot_write_is_named()
     {
+        var ct = TestContext.Current.CancellationToken;
         // The folder holding data/ is root's 0755: nobody can create data/ in it.
         var missing = await Run(true, "token", "create", "--user", "admin");
         ServeProcess.AssertOneLine($"teehouse: cannot create data directory {_dir.File("data")}: {_dir.Path} is not writable by user nobody",
@@ -93,6 +98,7 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_database_left_owned_by_root_is_named_with_the_fix()
     {
+        var ct = TestContext.Current.CancellationToken;
         // `sudo teehouse token create …` before the service ever ran: the file is root's, the directory the service user's.
         await MakeDataDirectoryForNobodyAsync();
         var root = await Run(false, "token", "create", "--user", "admin", "--role", "admin");
@@ -117,11 +123,14 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 90_000)]
     public async Task A_second_server_on_the_same_database_is_refused_but_commands_still_work()
     {
+        var ct = TestContext.Current.CancellationToken;
         var port = ChildProcess.FreePort();
         using var first = ServeProcess.Start(_dir.Path, false, "serve", "--listen", $"127.0.0.1:{port}");
         using var http = new HttpClient();
-        await first.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz");
-        Assert.Equal($"{first.Id}\n", File.ReadAllText(Db + ".lock"));
+        await first.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz", ct);
+        // Read by another process, as an operator would: .NET's own FileShare emulation would refuse the locked file.
+        var (_, pid, _) = await ChildProcess.RunAsync("cat", _dir.Path, ct, Db + ".lock");
+        Assert.Equal($"{first.Id}\n", pid);
 
         var second = await Run(false, "serve", "--listen", $"127.0.0.1:{ChildProcess.FreePort()}");
         ServeProcess.AssertOneLine($"teehouse: another teehouse server (pid {first.Id}) is already serving {Db}", second.Err, second.Out);
@@ -135,12 +144,13 @@ public sealed class StartupErrorTests : IDisposable
         first.Dispose();
         var nextPort = ChildProcess.FreePort();
         using var next = ServeProcess.Start(_dir.Path, false, "serve", "--listen", $"127.0.0.1:{nextPort}");
-        await next.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{nextPort}/healthz");
+        await next.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{nextPort}/healthz", ct);
     }
 
     [Fact(Timeout = 90_000)]
     public async Task An_unwritable_log_directory_is_one_warning_and_the_server_answers()
     {
+        var ct = TestContext.Current.CancellationToken;
         await MakeDataDirectoryForNobodyAsync();
         Directory.CreateDirectory(_dir.File("logs"));
         File.SetUnixFileMode(_dir.File("logs"), (UnixFileMode)0b_111_101_101);
@@ -153,7 +163,7 @@ public sealed class StartupErrorTests : IDisposable
         var port = ChildProcess.FreePort();
         using var server = ServeProcess.Start(_dir.Path, true, "serve", "--listen", $"127.0.0.1:{port}");
         using var http = new HttpClient();
-        await server.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz");
+        await server.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz", ct);
         Assert.Equal($"teehouse: warning: log directory {_dir.File("logs")} is not writable by user nobody; logging to the console only\n",
             server.Err.Replace("\r", ""));
         Assert.Contains("listening on", server.Out);
@@ -163,10 +173,11 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 90_000)]
     public async Task Plain_http_beyond_loopback_is_one_warning_and_no_key_ring_is_written()
     {
+        var ct = TestContext.Current.CancellationToken;
         var port = ChildProcess.FreePort();
         using var server = ServeProcess.Start(_dir.Path, false, "serve", "--listen", $"0.0.0.0:{port}");
         using var http = new HttpClient();
-        await server.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz");
+        await server.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz", ct);
         Assert.Equal($"teehouse: warning: serving plain HTTP on 0.0.0.0:{port}, beyond loopback: API tokens travel in the clear; " +
                      "set [server] tls_cert and tls_key, or put a TLS proxy in front\n", server.Err.Replace("\r", ""));
         // The data-protection key ring stays in memory: no ~/.aspnet (a systemd DynamicUser has no home), no warning.
@@ -178,10 +189,11 @@ public sealed class StartupErrorTests : IDisposable
     [Fact(Timeout = 90_000)]
     public async Task A_loopback_listen_gives_no_warning()
     {
+        var ct = TestContext.Current.CancellationToken;
         var port = ChildProcess.FreePort();
         using var server = ServeProcess.Start(_dir.Path, false, "serve", "--listen", $"127.0.0.1:{port}");
         using var http = new HttpClient();
-        await server.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz");
+        await server.WaitUntilHealthyAsync(http, $"http://127.0.0.1:{port}/healthz", ct);
         Assert.Equal("", server.Err);
     }
 }

@@ -7,6 +7,7 @@ using Teehouse.Lite.Tests.Packaging;
 namespace Teehouse.Lite.Tests.Hosting;
 
 /// <summary>[server] tls_cert/tls_key: the real binary serves HTTPS with the operator's PEM files, or says which file is wrong.</summary>
+[System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
 public sealed class TlsServeTests : IDisposable
 {
     private readonly TempDir _dir = new();
@@ -35,6 +36,7 @@ public sealed class TlsServeTests : IDisposable
     [Fact(Timeout = 90_000)]
     public async Task The_server_speaks_https_with_the_configured_certificate()
     {
+        var ct = TestContext.Current.CancellationToken;
         using var cert = SelfSigned();
         File.WriteAllText(_dir.File("cert.pem"), cert.ExportCertificatePem());
         File.WriteAllText(_dir.File("key.pem"), cert.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
@@ -56,21 +58,28 @@ public sealed class TlsServeTests : IDisposable
             },
         };
         using var https = new HttpClient(handler);
-        await server.WaitUntilHealthyAsync(https, $"https://127.0.0.1:{port}/healthz");
+        await server.WaitUntilHealthyAsync(https, $"https://127.0.0.1:{port}/healthz", ct);
         Assert.Contains($"listening on https://127.0.0.1:{port}", server.Out);
         Assert.Equal("", server.Err);
 
         // Plain HTTP on the same port is not served.
         using var plain = new HttpClient();
-        var answer = await plain.GetAsync($"http://127.0.0.1:{port}/healthz", TestContext.Current.CancellationToken);
-        Assert.NotEqual(HttpStatusCode.OK, answer.StatusCode);
+        var plainAnswered = false;
+        try
+        {
+            using var answer = await plain.GetAsync($"http://127.0.0.1:{port}/healthz", ct);
+            plainAnswered = answer.IsSuccessStatusCode;
+        }
+        catch (HttpRequestException) { } // Kestrel drops a connection that does not start with a TLS handshake
+        Assert.False(plainAnswered);
     }
 
     [Fact(Timeout = 60_000)]
     public async Task A_certificate_without_its_key_is_a_config_error()
     {
+        var ct = TestContext.Current.CancellationToken;
         Config(ChildProcess.FreePort(), "tls_cert = \"cert.pem\"");
-        var (code, stdout, stderr) = await ServeProcess.RunAsync(_dir.Path, false, "serve");
+        var (code, stdout, stderr) = await ServeProcess.RunAsync(ct, _dir.Path, false, "serve");
         ServeProcess.AssertOneLine($"teehouse: {_dir.File("teehouse.toml")}: server.tls_cert and server.tls_key: set both (HTTPS) or neither (plain HTTP)", stderr, stdout);
         Assert.Equal(2, code);
     }
@@ -78,21 +87,22 @@ public sealed class TlsServeTests : IDisposable
     [Fact(Timeout = 60_000)]
     public async Task A_missing_or_unreadable_pem_file_is_named()
     {
+        var ct = TestContext.Current.CancellationToken;
         Config(ChildProcess.FreePort(), "tls_cert = \"cert.pem\"\ntls_key = \"key.pem\"");
-        var missing = await ServeProcess.RunAsync(_dir.Path, false, "serve");
+        var missing = await ServeProcess.RunAsync(ct, _dir.Path, false, "serve");
         ServeProcess.AssertOneLine($"teehouse: server.tls_cert: cannot read {_dir.File("cert.pem")}: file not found", missing.Err, missing.Out);
         Assert.Equal(2, missing.ExitCode);
 
         using var cert = SelfSigned();
         File.WriteAllText(_dir.File("cert.pem"), cert.ExportCertificatePem());
         File.WriteAllText(_dir.File("key.pem"), "not a key\n");
-        var badKey = await ServeProcess.RunAsync(_dir.Path, false, "serve");
+        var badKey = await ServeProcess.RunAsync(ct, _dir.Path, false, "serve");
         Assert.Equal(2, badKey.ExitCode);
         Assert.Single(badKey.Err.Replace("\r", "").TrimEnd('\n').Split('\n'));
         Assert.StartsWith($"teehouse: server.tls_key: {_dir.File("key.pem")} holds no PEM private key for the certificate in {_dir.File("cert.pem")}", badKey.Err);
 
         File.WriteAllText(_dir.File("cert.pem"), "garbage\n");
-        var badCert = await ServeProcess.RunAsync(_dir.Path, false, "serve");
+        var badCert = await ServeProcess.RunAsync(ct, _dir.Path, false, "serve");
         Assert.Equal(2, badCert.ExitCode);
         Assert.StartsWith($"teehouse: server.tls_cert: {_dir.File("cert.pem")} holds no PEM certificate", badCert.Err);
         Assert.DoesNotContain("   at ", badCert.Err + badCert.Out);
