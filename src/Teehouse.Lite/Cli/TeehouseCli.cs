@@ -1,6 +1,7 @@
 using System.CommandLine;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Infrastructure.Hosting;
 
 namespace Teehouse.Lite.Cli;
 
@@ -63,6 +64,26 @@ public static class TeehouseCli
             io.Err.WriteLine($"teehouse: {e.Message}");
             return e.ExitCode;
         }
+        catch (StartupException e)
+        {
+            io.Err.WriteLine($"teehouse: {e.Message}");
+            return e.ExitCode;
+        }
+        // Whatever was not translated where it happened is still one line: under systemd a stack trace per restart
+        // buries the cause, and an operator cannot act on frames.
+        catch (Exception e) when (e is not OperationCanceledException)
+        {
+            io.Err.WriteLine($"teehouse: {OneLine(e)}");
+            return ExitCodes.Failure;
+        }
+    }
+
+    private static string OneLine(Exception e)
+    {
+        var message = e.Message.ReplaceLineEndings(" ").Trim();
+        return e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException
+            ? message
+            : $"unexpected error ({e.GetType().Name}): {message}";
     }
 
     private static string CommandPath(ParseResult parsed)

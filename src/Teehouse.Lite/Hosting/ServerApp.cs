@@ -1,6 +1,5 @@
 using System.Net;
 using Carter;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Json;
@@ -16,6 +15,7 @@ using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Files;
+using Teehouse.Lite.Infrastructure.Hosting;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Kms;
@@ -27,7 +27,7 @@ using Teehouse.Lite.Upgrades;
 namespace Teehouse.Lite.Hosting;
 
 /// <summary>Options the command line (or a test) sets on top of the TOML file.</summary>
-public sealed record ServerOptions(string? ListenOverride = null, bool ConsoleLog = true);
+public sealed record ServerOptions(string? ListenOverride = null, bool ConsoleLog = true, TextWriter? Warnings = null);
 
 /// <summary>The web application's composition root: services, middleware and the Carter modules.</summary>
 public static class ServerApp
@@ -37,25 +37,27 @@ public static class ServerApp
         var listen = ListenAddress.TryParse(options.ListenOverride ?? config.Server.Listen, out var parsed)
             ? parsed
             : throw new ConfigException($"--listen: '{options.ListenOverride}' is not HOST:PORT");
+        var warnings = options.Warnings ?? Console.Error;
+        var certificate = ListenerTls.Load(config.Server);
+        ListenProbe.EnsureBindable(listen);
+        if (ListenerTls.PlainHttpWarning(listen, certificate is not null) is { } plainHttp) warnings.WriteLine($"teehouse: {plainHttp}");
 
         var db = new Db(config.Database.Path, config.Database.BusyTimeoutMs);
         await Migrator.MigrateAsync(db);
 
         var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
-        var logger = LoggingSetup.Create(config.Log, options.ConsoleLog);
+        var logger = LoggingSetup.Create(config.Log, options.ConsoleLog, w => warnings.WriteLine($"teehouse: warning: {w}"));
         foreach (var warning in PrivateFiles.LooseDatabaseModes(db.Path))
             logger.ForContext(typeof(PrivateFiles)).Warning("{Warning}", warning);
         builder.Services.AddSerilog(logger, dispose: true);
-        // Nothing is encrypted with data protection (no cookies, no antiforgery); an in-memory key ring keeps the
-        // service from writing keys to a home directory a systemd DynamicUser does not have.
-        builder.Services.AddDataProtection().UseEphemeralDataProtectionProvider();
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestBodySize = config.Server.MaxBodyBytes;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
-            if (listen.Host == "localhost") kestrel.ListenLocalhost(listen.Port);
-            else kestrel.Listen(IPAddress.Parse(listen.Host), listen.Port);
+            void Endpoint(Microsoft.AspNetCore.Server.Kestrel.Core.ListenOptions endpoint) { if (certificate is not null) endpoint.UseHttps(certificate); }
+            if (listen.Host == "localhost") kestrel.ListenLocalhost(listen.Port, Endpoint);
+            else kestrel.Listen(IPAddress.Parse(listen.Host), listen.Port, Endpoint);
         });
 
         builder.Services.AddSingleton(config);
@@ -82,6 +84,7 @@ public static class ServerApp
             .AddCatalog()
             .AddUpgrades()
             .AddFleet();
+        EphemeralDataProtection.Apply(builder.Services);
 
         var app = builder.Build();
         app.UseJsonErrors();

@@ -87,6 +87,8 @@ public static partial class ConfigLoader
         if (problems.Count > 0) throw new ConfigException($"{source}: {problems[0]}");
         config.Database.Path = Path.GetFullPath(config.Database.Path, baseDirectory);
         if (config.Log.File.Length > 0) config.Log.File = Path.GetFullPath(config.Log.File, baseDirectory);
+        if (!string.IsNullOrEmpty(config.Server.TlsCert)) config.Server.TlsCert = Path.GetFullPath(config.Server.TlsCert, baseDirectory);
+        if (!string.IsNullOrEmpty(config.Server.TlsKey)) config.Server.TlsKey = Path.GetFullPath(config.Server.TlsKey, baseDirectory);
     }
 
     public static TierConfig DefaultFreeTier() => new() { MaxInstances = 1, MaxVcpu = 2, MaxMemory = 4096, MaxDisk = 40 };

@@ -15,6 +15,7 @@ public static class ConfigSchema
     public static readonly IReadOnlySet<string> Keys = new HashSet<string>(StringComparer.Ordinal)
     {
         "server.listen", "server.public_url", "server.max_body_bytes",
+        "server.tls_cert", "server.tls_key",
         "database.path", "database.busy_timeout_ms",
         "log.level", "log.file", "log.retained_files",
         "vmm.request_timeout_ms", "vmm.ping_interval_s", "vmm.ping_concurrency",

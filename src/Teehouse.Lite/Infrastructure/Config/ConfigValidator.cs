@@ -18,6 +18,8 @@ public static class ConfigValidator
             problems.Add($"server.public_url: '{url}' is not an http(s) URL");
         if (c.Server.MaxBodyBytes is < 1024 or > 64L * 1024 * 1024)
             problems.Add("server.max_body_bytes: must be between 1024 and 67108864");
+        if (string.IsNullOrEmpty(c.Server.TlsCert) != string.IsNullOrEmpty(c.Server.TlsKey))
+            problems.Add("server.tls_cert and server.tls_key: set both (HTTPS) or neither (plain HTTP)");
         if (string.IsNullOrWhiteSpace(c.Database.Path))
             problems.Add("database.path: must not be empty");
         if (c.Database.BusyTimeoutMs is < 0 or > 600_000)

@@ -22,6 +22,9 @@ public sealed class ServerConfig
     public string Listen { get; set; } = "127.0.0.1:8080";
     public string? PublicUrl { get; set; }
     public long MaxBodyBytes { get; set; } = 1024 * 1024;
+    /// <summary>PEM certificate (chain) and its PEM private key; both set: HTTPS. Empty: plain HTTP.</summary>
+    public string? TlsCert { get; set; }
+    public string? TlsKey { get; set; }
 }
 
 public sealed class DatabaseConfig

@@ -3,6 +3,7 @@ using System.Text.RegularExpressions;
 using Dapper;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Infrastructure.Files;
+using Teehouse.Lite.Infrastructure.Hosting;
 
 namespace Teehouse.Lite.Infrastructure.Database;
 
@@ -19,7 +20,17 @@ public static partial class Migrator
 
     public static int LatestVersion => All.Count == 0 ? 0 : All[^1].Version;
 
+    /// <summary>
+    /// Migrates, and proves the files writable; a directory, owner or mode problem is a <see cref="StartupException"/>
+    /// naming the file, as the first thing `serve` and every command that opens the database do.
+    /// </summary>
     public static async Task<int> MigrateAsync(Db db, CancellationToken ct = default)
+    {
+        try { return await MigrateCoreAsync(db, ct); }
+        catch (Exception e) when (StartupErrors.Database(e, db.Path) is { } startup) { throw startup; }
+    }
+
+    private static async Task<int> MigrateCoreAsync(Db db, CancellationToken ct)
     {
         var directory = Path.GetDirectoryName(db.Path);
         if (!string.IsNullOrEmpty(directory)) PrivateFiles.CreateDirectory(directory);
@@ -34,6 +45,9 @@ public static partial class Migrator
                 applied_at TEXT NOT NULL
             )
             """);
+        // A database SQLite could open only read-only fails here, not at the first write of a request.
+        if (SQLitePCL.raw.sqlite3_db_readonly(connection.Handle, "main") == 1)
+            throw new SqliteException("attempt to write a readonly database", 8);
         var current = await CurrentVersionAsync(connection);
         if (current > LatestVersion)
             throw new SchemaTooNewException(db.Path, current, LatestVersion);

@@ -5,6 +5,7 @@ using Serilog.Events;
 using Serilog.Sinks.File;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Files;
+using Teehouse.Lite.Infrastructure.Hosting;
 
 namespace Teehouse.Lite.Infrastructure.Logging;
 
@@ -17,8 +18,15 @@ public static class LoggingSetup
     private const int QueueLength = 10_000;
     private const string Template = "{Timestamp:yyyy-MM-dd HH:mm:ss.fff zzz} [{Level:u3}] {SourceContext}: {Message:lj}{NewLine}{Exception}";
 
-    public static Serilog.ILogger Create(LogConfig config, bool console = true)
+    /// <summary>
+    /// The logger for the server. A log file that cannot be written (a directory the service user does not own, a
+    /// file left by root) is reported once through <paramref name="warn"/> and left out: the console log goes on.
+    /// </summary>
+    public static Serilog.ILogger Create(LogConfig config, bool console = true, Action<string>? warn = null)
     {
+        var file = config.File.Length > 0 && LogFileProblem(config.File) is { } problem
+            ? Skip(problem, warn)
+            : config.File;
         var level = ParseLevel(config.Level);
         var logger = new LoggerConfiguration()
             .MinimumLevel.Is(level)
@@ -28,18 +36,18 @@ public static class LoggingSetup
             .MinimumLevel.Override("System.Net.Http.HttpClient", LogEventLevel.Warning)
             // "AuthenticationScheme was challenged" on every 401 repeats what the request log line already says.
             .MinimumLevel.Override("Teehouse.Lite.Auth.ApiTokenAuthenticationHandler", LogEventLevel.Warning)
-            .Enrich.FromLogContext();
+            .Enrich.FromLogContext()
+            // `teehouse serve` reports a failed start as one line itself; the host's copy is a stack trace.
+            .Filter.ByExcluding(e => e.MessageTemplate.Text == "Hosting failed to start");
         // Console and file writes happen on the sink's own thread: a request only queues its line. When the queue is
         // full (a stalled disk or terminal) lines are dropped and counted rather than making requests wait.
         logger.WriteTo.Async(sinks =>
         {
             if (console)
                 sinks.Console(outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture);
-            if (config.File.Length > 0)
+            if (file.Length > 0)
             {
-                // Serilog would create the directory 0755 under a usual umask; made first, it is ours alone.
-                PrivateFiles.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(config.File))!);
-                sinks.File(config.File, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
+                sinks.File(file, outputTemplate: Template, formatProvider: CultureInfo.InvariantCulture,
                     rollingInterval: RollingInterval.Day, retainedFileCountLimit: config.RetainedFiles,
                     fileSizeLimitBytes: 100L * 1024 * 1024, rollOnFileSizeLimit: true, shared: false,
                     // Lines are written in blocks, not with a system call each, and on disk within a second.
@@ -48,6 +56,31 @@ public static class LoggingSetup
             }
         }, bufferSize: QueueLength, blockWhenFull: false);
         return logger.CreateLogger();
+    }
+
+    /// <summary>Why the log file cannot be written, or null; creates its directory (0700) on the way.</summary>
+    private static string? LogFileProblem(string file)
+    {
+        var directory = Path.GetDirectoryName(Path.GetFullPath(file))!;
+        var user = FileOwner.CurrentUser;
+        // Serilog would create the directory 0755 under a usual umask; made first, it is ours alone.
+        try { PrivateFiles.CreateDirectory(directory); }
+        catch (Exception e) when (e is UnauthorizedAccessException or IOException)
+        {
+            return $"cannot create log directory {directory} as user {user}";
+        }
+        if (!FileOwner.IsWritable(directory)) return $"log directory {directory} is not writable by user {user}";
+        // Serilog's daily name: "teehouse-.log" → "teehouse-20260101.log". Left by root, it would fail line by line in silence.
+        var today = Path.Combine(directory,
+            Path.GetFileNameWithoutExtension(file) + DateTime.Now.ToString("yyyyMMdd", CultureInfo.InvariantCulture) + Path.GetExtension(file));
+        if (File.Exists(today) && !FileOwner.IsWritable(today)) return $"log file {today} is not writable by user {user}";
+        return null;
+    }
+
+    private static string Skip(string problem, Action<string>? warn)
+    {
+        warn?.Invoke($"{problem}; logging to the console only");
+        return "";
     }
 
     public static LogEventLevel ParseLevel(string level) => level.ToLowerInvariant() switch
