@@ -47,6 +47,9 @@ if [ -n "$conformance" ]; then
   passed=$((passed + $(echo "$conformance" | awk '{print $1}')))
   failed=$((failed + $(echo "$conformance" | awk '{print $3}')))
 fi
+# Its skips are on the line before the summary: "took 41s; 4 skipped (SDK calls for routes …)".
+conformance_skipped=$(grep -oE '^took [0-9]+s; [0-9]+ skipped' "$log_dir/conformance.log" | tail -n 1 | awk '{print $3}')
+skipped=$((skipped + ${conformance_skipped:-0}))
 if [ "$conformance_status" -ne 0 ] && { [ -z "$conformance" ] || [ "$(echo "$conformance" | awk '{print $3}')" -eq 0 ]; }; then
   failed=$((failed + 1))
 fi
