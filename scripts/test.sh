@@ -53,6 +53,19 @@ skipped=$((skipped + ${conformance_skipped:-0}))
 if [ "$conformance_status" -ne 0 ] && { [ -z "$conformance" ] || [ "$(echo "$conformance" | awk '{print $3}')" -eq 0 ]; }; then
   failed=$((failed + 1))
 fi
+
+echo "== README walkthrough (tests/readme/walkthrough.sh) against the published binary"
+bash tests/readme/walkthrough.sh 2>&1 | tee "$log_dir/walkthrough.log"
+walkthrough_status=${PIPESTATUS[0]}
+walkthrough=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log_dir/walkthrough.log" | tail -n 1)
+if [ -n "$walkthrough" ]; then
+  passed=$((passed + $(echo "$walkthrough" | awk '{print $1}')))
+  failed=$((failed + $(echo "$walkthrough" | awk '{print $3}')))
+  skipped=$((skipped + $(echo "$walkthrough" | awk '{print $5}')))
+fi
+if [ "$walkthrough_status" -ne 0 ] && { [ -z "$walkthrough" ] || [ "$(echo "$walkthrough" | awk '{print $3}')" -eq 0 ]; }; then
+  failed=$((failed + 1))
+fi
 failed=$((failed + failed_steps))
 
 if [ "$passed" -eq 0 ]; then
