@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests (real Kestrel, real SQLite, the dstack-vmm simulator over HTTP), the
-# end-to-end tests of the published native-AOT binary, and the official SDK/CLI conformance run (npm).
-# Ends with one line `N passed, N failed[, N skipped]`.
+# end-to-end tests of the published native-AOT binary, the official SDK/CLI conformance run (npm) and the README's
+# walkthrough (tests/readme/walkthrough.sh). Ends with one line `N passed, N failed, N skipped`, skips of all three counted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
