@@ -7,6 +7,9 @@ cd "$(dirname "$0")/.."
 . scripts/lib.sh
 ensure_build_tools
 
+say() { echo "run.sh: $*" >&2; }
+
+say "building the native-AOT binary publish/teehouse (the first time takes a minute or two; later ones less)…"
 scripts/publish.sh publish >&2
 bin=publish/teehouse
 
@@ -14,6 +17,7 @@ if [ ! -f teehouse.toml ]; then
   cp teehouse.toml.example teehouse.toml
   echo "Created teehouse.toml from teehouse.toml.example; edit it to taste." >&2
 fi
+say "checking teehouse.toml…"
 "$bin" config check teehouse.toml >/dev/null
 
 token=$("$bin" token create --config teehouse.toml --user admin --role admin --name first-admin --if-none)
@@ -25,4 +29,5 @@ if [ -n "$token" ]; then
   echo
 fi
 
+say "starting $bin serve --config teehouse.toml $* (Ctrl-C stops it)"
 exec "$bin" serve --config teehouse.toml "$@"

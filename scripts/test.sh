@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test: unit and integration tests (real Kestrel, real SQLite, the dstack-vmm simulator over HTTP), the
-# end-to-end tests of the published native-AOT binary, and the official SDK/CLI conformance run (npm).
-# Ends with one line `N passed, N failed[, N skipped]`.
+# end-to-end tests of the published native-AOT binary, the official SDK/CLI conformance run (npm) and the README's
+# walkthrough (tests/readme/walkthrough.sh). Ends with one line `N passed, N failed, N skipped`, skips of all three counted.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . scripts/lib.sh
@@ -47,7 +47,23 @@ if [ -n "$conformance" ]; then
   passed=$((passed + $(echo "$conformance" | awk '{print $1}')))
   failed=$((failed + $(echo "$conformance" | awk '{print $3}')))
 fi
+# Its skips are on the line before the summary: "took 41s; 4 skipped (SDK calls for routes …)".
+conformance_skipped=$(grep -oE '^took [0-9]+s; [0-9]+ skipped' "$log_dir/conformance.log" | tail -n 1 | awk '{print $3}')
+skipped=$((skipped + ${conformance_skipped:-0}))
 if [ "$conformance_status" -ne 0 ] && { [ -z "$conformance" ] || [ "$(echo "$conformance" | awk '{print $3}')" -eq 0 ]; }; then
+  failed=$((failed + 1))
+fi
+
+echo "== README walkthrough (tests/readme/walkthrough.sh) against the published binary"
+bash tests/readme/walkthrough.sh 2>&1 | tee "$log_dir/walkthrough.log"
+walkthrough_status=${PIPESTATUS[0]}
+walkthrough=$(grep -E '^[0-9]+ passed, [0-9]+ failed, [0-9]+ skipped$' "$log_dir/walkthrough.log" | tail -n 1)
+if [ -n "$walkthrough" ]; then
+  passed=$((passed + $(echo "$walkthrough" | awk '{print $1}')))
+  failed=$((failed + $(echo "$walkthrough" | awk '{print $3}')))
+  skipped=$((skipped + $(echo "$walkthrough" | awk '{print $5}')))
+fi
+if [ "$walkthrough_status" -ne 0 ] && { [ -z "$walkthrough" ] || [ "$(echo "$walkthrough" | awk '{print $3}')" -eq 0 ]; }; then
   failed=$((failed + 1))
 fi
 failed=$((failed + failed_steps))

@@ -66,8 +66,13 @@ public sealed class SimulatorHost : IAsyncDisposable
         var host = new SimulatorHost(options);
         try
         {
-            VmSeeder.Populate(host.State, options.PrepopulateVms);
+            // Listen first: the VM ids depend on the port (see SimulatorState.SeedVmIds). Nobody knows the port of a
+            // new host before StartAsync returns, so no request sees the fleet half-seeded.
             await host.ListenAsync(options.Port);
+            host.State.SeedVmIds(host.Port);
+            VmSeeder.Populate(host.State, options.PrepopulateVms);
+            host.State.ResolveCapacity();
+
             return host;
         }
         catch

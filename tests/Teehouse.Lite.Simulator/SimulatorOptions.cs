@@ -12,7 +12,11 @@ public sealed class SimulatorOptions
     /// <summary>Number of VMs to pre-populate (deterministic from <see cref="Seed"/>).</summary>
     public int PrepopulateVms { get; set; }
 
-    /// <summary>Seed for every generated value: pre-populated VMs, VM ids, KMS keys.</summary>
+    /// <summary>
+    /// Seed for every generated value: pre-populated VMs, KMS keys, and (mixed with the port) VM ids. Two simulators
+    /// with one seed share their KMS keys and their VMs' contents, but not their VM ids, since they listen on different
+    /// ports; one restarted on its port (same seed) has the same VMs again.
+    /// </summary>
     public int Seed { get; set; } = 20250101;
 
     /// <summary><c>[auth] enabled</c>.</summary>
@@ -28,11 +32,19 @@ public sealed class SimulatorOptions
     /// <summary><c>cvm.cid_start</c>.</summary>
     public uint CidStart { get; set; } = 1000;
 
-    /// <summary><c>cvm.max_allocable_vcpu</c> (reported only; dstack does not enforce it at CreateVm).</summary>
-    public uint MaxAllocableVcpu { get; set; } = 20;
+    /// <summary>
+    /// <c>cvm.max_allocable_vcpu</c> (reported only; dstack does not enforce it at CreateVm). Null: dstack's default
+    /// (20), raised to twice what the pre-populated VMs hold, so a host seeded with many VMs keeps at least half its
+    /// room for new deploys (the standalone simulator's default; in-process tests get the fixed 20).
+    /// </summary>
+    public uint? MaxAllocableVcpu { get; set; } = DefaultMaxAllocableVcpu;
 
-    /// <summary><c>cvm.max_allocable_memory_in_mb</c> (reported only).</summary>
-    public uint MaxAllocableMemoryMb { get; set; } = 100_000;
+    /// <summary><c>cvm.max_allocable_memory_in_mb</c> (reported only); null as for <see cref="MaxAllocableVcpu"/>.</summary>
+    public uint? MaxAllocableMemoryMb { get; set; } = DefaultMaxAllocableMemoryMb;
+
+    public const uint DefaultMaxAllocableVcpu = 20;
+
+    public const uint DefaultMaxAllocableMemoryMb = 100_000;
 
     /// <summary><c>cvm.port_mapping.enabled</c>.</summary>
     public bool PortMappingEnabled { get; set; }

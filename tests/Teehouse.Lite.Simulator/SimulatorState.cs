@@ -21,7 +21,7 @@ public sealed partial class SimulatorState : IDisposable
     private readonly Stack<uint> _freeCids = new();
     private readonly ConcurrentDictionary<string, int> _calls = new(StringComparer.Ordinal);
     private readonly CancellationTokenSource _lifetime = new();
-    private readonly Random _random;
+    private Random _random;
     private readonly Dictionary<string, SimImage> _images;
     private uint _nextCid;
 

@@ -81,7 +81,7 @@ internal sealed partial class VmmService
                 _options.GatewayPort,
                 _options.GatewayAgentPort,
                 gatewayUrls),
-            new ResourcesSettingsMessage(_state.CidCapacity, _options.MaxAllocableVcpu, _options.MaxAllocableMemoryMb),
+            new ResourcesSettingsMessage(_state.CidCapacity, _state.MaxAllocableVcpu, _state.MaxAllocableMemoryMb),
             new NetworkingCapabilitiesMessage(["user"], "user", ""));
     }
 
