@@ -6,6 +6,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Json;
 using Serilog;
 using Teehouse.Lite.Apps;
+using Teehouse.Lite.Audit;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Catalog;
 using Teehouse.Lite.Cvms;
@@ -81,7 +82,8 @@ public static class ServerApp
             .AddApps()
             .AddCatalog()
             .AddUpgrades()
-            .AddFleet();
+            .AddFleet()
+            .AddAudit();
 
         var app = builder.Build();
         app.UseJsonErrors();
@@ -92,6 +94,7 @@ public static class ServerApp
         });
         app.UseApiErrors();
         app.UseAuthentication();
+        app.UseAudit();
         app.UseAuthorization();
         app.MapCarter();
         return app;
