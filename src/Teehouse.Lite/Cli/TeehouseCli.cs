@@ -28,7 +28,9 @@ public static class TeehouseCli
             ConfigCommands.Create(io),
             ImportCommand.Create(io),
             LogsCommand.Create(io),
+            AuditCommand.Create(io),
         };
+        CliAudit.Attach(root, io);
 
         var parsed = root.Parse(args);
         if (parsed.Errors.Count > 0)

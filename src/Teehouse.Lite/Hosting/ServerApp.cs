@@ -5,6 +5,7 @@ using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Http.Json;
 using Serilog;
 using Teehouse.Lite.Apps;
+using Teehouse.Lite.Audit;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Catalog;
 using Teehouse.Lite.Cvms;
@@ -83,7 +84,8 @@ public static class ServerApp
             .AddApps()
             .AddCatalog()
             .AddUpgrades()
-            .AddFleet();
+            .AddFleet()
+            .AddAudit();
         EphemeralDataProtection.Apply(builder.Services);
 
         var app = builder.Build();
@@ -95,6 +97,7 @@ public static class ServerApp
         });
         app.UseApiErrors();
         app.UseAuthentication();
+        app.UseAudit();
         app.UseAuthorization();
         app.MapCarter();
         return app;

@@ -11,6 +11,7 @@ public sealed class TeehouseConfig
     public VmmConfig Vmm { get; set; } = new();
     public Dictionary<string, TierConfig> Tiers { get; set; } = new(StringComparer.Ordinal);
     public List<KmsConfig> Kms { get; set; } = [];
+    public AuditConfig Audit { get; set; } = new();
 
     /// <summary>Where this configuration was read from; null when the built-in defaults are in use.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -70,4 +71,10 @@ public sealed class KmsConfig
     /// checked. Unset: pinned on first use from the KMS's own GetMeta (kept in the kms_pins table).
     /// </summary>
     public string? K256Pubkey { get; set; }
+}
+
+public sealed class AuditConfig
+{
+    /// <summary>Audit records older than this many days are deleted (daily); 0 keeps them forever.</summary>
+    public int RetentionDays { get; set; } = 90;
 }
