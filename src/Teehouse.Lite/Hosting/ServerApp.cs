@@ -19,6 +19,7 @@ using Teehouse.Lite.Infrastructure.Files;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Kms;
+using Teehouse.Lite.Metrics;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
@@ -81,7 +82,8 @@ public static class ServerApp
             .AddApps()
             .AddCatalog()
             .AddUpgrades()
-            .AddFleet();
+            .AddFleet()
+            .AddTeehouseMetrics(config.Metrics);
 
         var app = builder.Build();
         app.UseJsonErrors();

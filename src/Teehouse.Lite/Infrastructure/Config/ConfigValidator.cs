@@ -32,6 +32,8 @@ public static class ConfigValidator
             problems.Add("vmm.ping_interval_s: must be between 1 and 86400");
         if (c.Vmm.PingConcurrency is < 1 or > 256)
             problems.Add("vmm.ping_concurrency: must be between 1 and 256");
+        if (c.Metrics.Listen is { Length: > 0 } metricsListen && !ListenAddress.TryParse(metricsListen, out _))
+            problems.Add($"metrics.listen: '{metricsListen}' is not HOST:PORT (e.g. 127.0.0.1:9464); empty = the main listener");
 
         foreach (var (name, tier) in c.Tiers)
         {
