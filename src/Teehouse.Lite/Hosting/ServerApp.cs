@@ -10,6 +10,7 @@ using Teehouse.Lite.Auth;
 using Teehouse.Lite.Catalog;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
+using Teehouse.Lite.Docs;
 using Teehouse.Lite.Fleet;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
@@ -83,7 +84,8 @@ public static class ServerApp
             .AddCatalog()
             .AddUpgrades()
             .AddFleet()
-            .AddTeehouseMetrics(config.Metrics);
+            .AddTeehouseMetrics(config.Metrics)
+            .AddDocs();
 
         var app = builder.Build();
         app.UseJsonErrors();
