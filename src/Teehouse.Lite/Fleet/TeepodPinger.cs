@@ -1,7 +1,9 @@
+using System.Diagnostics;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Config;
 using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
+using Teehouse.Lite.Metrics;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Teepods;
 
@@ -16,7 +18,7 @@ namespace Teehouse.Lite.Fleet;
 /// </summary>
 public sealed class TeepodPinger(
     TeepodStore store, TeepodProbe probe, CvmStore cvms, CvmOperations operations, PendingStore pending,
-    DstackClientFactory clients, TeehouseConfig config, ILogger<TeepodPinger> logger) : BackgroundService
+    DstackClientFactory clients, TeehouseConfig config, TeehouseMetrics metrics, ILogger<TeepodPinger> logger) : BackgroundService
 {
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
@@ -47,11 +49,15 @@ public sealed class TeepodPinger(
 
     public async Task<bool> PingAsync(TeepodRecord teepod, CancellationToken ct)
     {
+        var started = Stopwatch.GetTimestamp();
+        var answered = false;
         try
         {
             // The same listing reconciles the CVMs recorded for this teepod (status, uptime, instance id, gone).
             var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
             var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.Credentials(), ct, reconcile.ApplyAsync, TeepodClients.Label(teepod.Name));
+            answered = true;
+            metrics.RecordPing(teepod.Id, teepod.Name, Stopwatch.GetElapsedTime(started), ok: true);
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());
             var vmm = clients.VmmFor(teepod);
             var summary = await reconcile.FinishAsync(vmm, ct);
@@ -65,6 +71,8 @@ public sealed class TeepodPinger(
         }
         catch (DstackException e)
         {
+            // A failure after the vmm answered (reconciling its VMs) is not a slow ping.
+            if (!answered) metrics.RecordPing(teepod.Id, teepod.Name, Stopwatch.GetElapsedTime(started), ok: false);
             // The full detail is stored: admins see it as last_error, everyone else a scrubbed form (TeepodRecord.LastError).
             await store.RecordFailureAsync(teepod.Id, e.FullDetail, Clock.NowText());
             if (teepod.Status != TeepodStatus.Offline || teepod.LastErrorDetail != e.FullDetail)

@@ -10,6 +10,7 @@ using Teehouse.Lite.Auth;
 using Teehouse.Lite.Catalog;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Deploy;
+using Teehouse.Lite.Docs;
 using Teehouse.Lite.Fleet;
 using Teehouse.Lite.Health;
 using Teehouse.Lite.Infrastructure.Config;
@@ -20,6 +21,7 @@ using Teehouse.Lite.Infrastructure.Hosting;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Kms;
+using Teehouse.Lite.Metrics;
 using Teehouse.Lite.Pending;
 using Teehouse.Lite.Shared;
 using Teehouse.Lite.Teepods;
@@ -85,7 +87,9 @@ public static class ServerApp
             .AddCatalog()
             .AddUpgrades()
             .AddFleet()
-            .AddAudit();
+            .AddAudit()
+            .AddTeehouseMetrics(config.Metrics)
+            .AddDocs();
         EphemeralDataProtection.Apply(builder.Services);
 
         var app = builder.Build();

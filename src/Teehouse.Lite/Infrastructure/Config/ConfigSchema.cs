@@ -9,7 +9,7 @@ public static class ConfigSchema
 {
     public static readonly IReadOnlySet<string> Tables = new HashSet<string>(StringComparer.Ordinal)
     {
-        "server", "database", "log", "vmm", "tiers", "tiers.*", "kms[]", "audit",
+        "server", "database", "log", "vmm", "tiers", "tiers.*", "kms[]", "audit", "metrics",
     };
 
     public static readonly IReadOnlySet<string> Keys = new HashSet<string>(StringComparer.Ordinal)
@@ -23,6 +23,7 @@ public static class ConfigSchema
         "kms[].id", "kms[].slug", "kms[].url", "kms[].version", "kms[].chain_id",
         "kms[].kms_contract_address", "kms[].gateway_app_id", "kms[].k256_pubkey",
         "audit.retention_days",
+        "metrics.enabled", "metrics.listen",
     };
 
     /// <summary>Replaces the free-form name of a tier with <c>*</c>: <c>tiers.PRO.max_vcpu</c> → <c>tiers.*.max_vcpu</c>.</summary>

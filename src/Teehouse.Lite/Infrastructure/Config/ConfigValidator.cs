@@ -36,6 +36,8 @@ public static class ConfigValidator
             problems.Add("vmm.ping_concurrency: must be between 1 and 256");
         if (c.Audit.RetentionDays is < 0 or > 36_500)
             problems.Add("audit.retention_days: must be between 0 (keep forever) and 36500");
+        if (c.Metrics.Listen is { Length: > 0 } metricsListen && !ListenAddress.TryParse(metricsListen, out _))
+            problems.Add($"metrics.listen: '{metricsListen}' is not HOST:PORT (e.g. 127.0.0.1:9464); empty = the main listener");
 
         foreach (var (name, tier) in c.Tiers)
         {

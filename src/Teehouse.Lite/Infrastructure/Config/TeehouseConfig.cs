@@ -12,6 +12,7 @@ public sealed class TeehouseConfig
     public Dictionary<string, TierConfig> Tiers { get; set; } = new(StringComparer.Ordinal);
     public List<KmsConfig> Kms { get; set; } = [];
     public AuditConfig Audit { get; set; } = new();
+    public MetricsConfig Metrics { get; set; } = new();
 
     /// <summary>Where this configuration was read from; null when the built-in defaults are in use.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -46,6 +47,14 @@ public sealed class VmmConfig
     public int RequestTimeoutMs { get; set; } = 10_000;
     public int PingIntervalS { get; set; } = 30;
     public int PingConcurrency { get; set; } = 8;
+}
+
+public sealed class MetricsConfig
+{
+    public bool Enabled { get; set; } = true;
+
+    /// <summary>Empty: /metrics is served on the main listener to admins. HOST:PORT: only there, without a token.</summary>
+    public string Listen { get; set; } = "";
 }
 
 public sealed class TierConfig

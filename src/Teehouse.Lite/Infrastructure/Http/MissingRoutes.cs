@@ -8,5 +8,6 @@ namespace Teehouse.Lite.Infrastructure.Http;
 public static class MissingRoutes
 {
     public static RouteHandlerBuilder MapMissing(this IEndpointRouteBuilder app, string method, string pattern) =>
-        app.MapMethods(pattern, [method], IResult () => throw ApiException.NotFound("Not Found"));
+        // Not part of the contract: kept out of /openapi.json.
+        app.MapMethods(pattern, [method], IResult () => throw ApiException.NotFound("Not Found")).ExcludeFromDescription();
 }
