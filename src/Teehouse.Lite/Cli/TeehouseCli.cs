@@ -27,6 +27,7 @@ public static class TeehouseCli
             ConfigCommands.Create(io),
             ImportCommand.Create(io),
             LogsCommand.Create(io),
+            TeepodCommands.Create(io),
         };
 
         var parsed = root.Parse(args);
