@@ -29,6 +29,7 @@ public static class TeehouseCli
             ImportCommand.Create(io),
             LogsCommand.Create(io),
             AuditCommand.Create(io),
+            TeepodCommands.Create(io),
         };
         CliAudit.Attach(root, io);
 

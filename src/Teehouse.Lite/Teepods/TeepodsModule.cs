@@ -42,55 +42,9 @@ public sealed class TeepodsModule : ICarterModule
         RegisterTeepodRequest request, TeepodStore store, TeepodReadModels models, TeepodProbe probe, ILogger<TeepodsModule> logger,
         CancellationToken ct)
     {
-        TeepodValidation.Validate(request);
-        var name = request.Name!;
-        var endpoint = TeepodValidation.NormalizeEndpoint(request.Endpoint!);
-        await ThrowIfTakenAsync(store, name, endpoint);
-
-        var snapshot = await probe.SnapshotAsync(endpoint, TeepodValidation.CredentialsOf(request), ct, label: TeepodClients.Label(name));
-        var kmsUrl = request.KmsEndpoint?.Trim().TrimEnd('/') ?? snapshot.Meta.Kms?.Url;
-        var kms = kmsUrl is null ? null : await probe.KmsAsync(kmsUrl, required: request.KmsEndpoint is not null, ct);
-        var gatewayUrl = request.TproxyEndpoint?.Trim().TrimEnd('/') ?? snapshot.Meta.Gateway?.Url;
-        var gateway = request.TproxyEndpoint is null ? null : await probe.GatewayAsync(gatewayUrl!, ct);
-
-        var now = Clock.NowText();
-        var record = new TeepodRecord
-        {
-            Name = name,
-            Endpoint = endpoint,
-            AuthToken = request.AuthToken,
-            AuthUsername = request.AuthUsername,
-            AuthPassword = request.AuthPassword,
-            RegionIdentifier = request.RegionIdentifier,
-            KmsEndpoint = request.KmsEndpoint,
-            KmsUrl = kms?.Url,
-            KmsVersion = kms?.Version,
-            KmsCaCertPem = kms?.CaCertPem,
-            TproxyEndpoint = request.TproxyEndpoint,
-            TproxyUrl = gatewayUrl,
-            TproxyVersion = gateway?.Version,
-            TproxyBaseDomain = request.TproxyBaseDomain ?? NullIfEmpty(gateway?.BaseDomain) ?? NullIfEmpty(snapshot.Meta.Gateway?.BaseDomain),
-            TproxyPort = request.TproxyPort ?? (long?)gateway?.ExternalPort ?? snapshot.Meta.Gateway?.Port,
-            TproxyTappdPort = request.TproxyTappdPort ?? snapshot.Meta.Gateway?.AgentPort,
-            TeepodVersion = snapshot.Version,
-            MaxCvmNumber = snapshot.MaxCvmNumber,
-            MaxAllocableVcpu = snapshot.MaxAllocableVcpu,
-            MaxAllocableMemoryInMb = snapshot.MaxAllocableMemoryInMb,
-            Status = TeepodStatus.Online,
-            Enabled = true,
-            Listed = request.Listed ?? true,
-            VmCount = snapshot.Use.VmCount,
-            UsedVcpu = snapshot.Use.Vcpu,
-            UsedMemoryMb = snapshot.Use.MemoryMb,
-            ImagesJson = snapshot.ImagesJson,
-            LastPingAt = now,
-            LastSeenAt = now,
-            CreatedAt = now,
-        };
-        var stored = await store.InsertAsync(record);
-        if (stored is null) await ThrowIfTakenAsync(store, name, endpoint);
+        var stored = await new TeepodRegistration(store, probe).RegisterAsync(request, ct);
         logger.LogInformation("Registered teepod {Id} ({Name}) at {Endpoint}: dstack-vmm {Version}, {Vms} VMs",
-            stored!.Id, stored.Name, stored.Endpoint, stored.TeepodVersion, stored.VmCount);
+            stored.Id, stored.Name, stored.Endpoint, stored.TeepodVersion, stored.VmCount);
         return await WrittenAsync(models, stored.Id) ?? TypedResults.Json(TeepodMapping.ToResponse(stored, isAdmin: true), TeepodsJson.Default.TeepodResponse);
     }
 
@@ -128,15 +82,4 @@ public sealed class TeepodsModule : ICarterModule
     /// </summary>
     private static async Task<IResult?> WrittenAsync(TeepodReadModels models, long id) =>
         (await models.CurrentAsync()).Find(id) is { } view ? new JsonBytes(view.AdminJson) : null;
-
-    private static async Task ThrowIfTakenAsync(TeepodStore store, string name, string endpoint)
-    {
-        var conflict = await store.FindConflictAsync(name, endpoint);
-        if (conflict is null) return;
-        throw ApiException.Conflict(conflict.Endpoint == endpoint
-            ? $"Teepod {conflict.Id} ('{conflict.Name}') is already registered at {endpoint}"
-            : $"A teepod named '{conflict.Name}' already exists (id {conflict.Id})");
-    }
-
-    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 }
