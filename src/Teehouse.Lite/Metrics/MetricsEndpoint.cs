@@ -1,6 +1,7 @@
 using System.Net;
 using Carter;
 using Microsoft.AspNetCore.Connections.Features;
+using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Teehouse.Lite.Auth;
 using Teehouse.Lite.Infrastructure.Config;
@@ -24,7 +25,10 @@ public static class MetricsEndpoint
     public sealed class AdminModule : ICarterModule
     {
         public void AddRoutes(IEndpointRouteBuilder app) =>
-            app.MapPrometheusScrapingEndpoint(Path).RequireAuthorization(Policies.Admin);
+            // The exporter maps every method; routing's method metadata makes the others a 405 like any route's.
+            app.MapPrometheusScrapingEndpoint(Path)
+                .WithMetadata(new HttpMethodMetadata([HttpMethods.Get, HttpMethods.Head]))
+                .RequireAuthorization(Policies.Admin);
     }
 
     /// <summary>A second Kestrel endpoint whose connections carry a marker the pipeline below recognises.</summary>
@@ -50,7 +54,7 @@ public static class MetricsEndpoint
             app.MapWhen(OnMetricsListener, branch =>
             {
                 branch.UseOpenTelemetryPrometheusScrapingEndpoint(
-                    meterProvider: null, predicate: c => c.Request.Path == Path, path: null,
+                    meterProvider: null, predicate: c => c.Request.Path == Path && (HttpMethods.IsGet(c.Request.Method) || HttpMethods.IsHead(c.Request.Method)), path: null,
                     configureBranchedPipeline: null, optionsName: null);
                 branch.Run(c => ErrorHandling.WriteDetailAsync(c, StatusCodes.Status404NotFound, "Not Found"));
             });
