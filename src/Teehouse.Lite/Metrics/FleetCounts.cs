@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using Dapper;
 using Teehouse.Lite.Infrastructure.Database;
 
 namespace Teehouse.Lite.Metrics;
@@ -34,7 +33,7 @@ public sealed class FleetCounts(Db db, DbChanges changes, ILogger<FleetCounts> l
             var epoch = changes.Current().Epoch;
             if (Volatile.Read(ref _last) is { } last && last.Epoch == epoch) return last;
             using var connection = db.Open();
-            var rows = connection.Query<CountRow>(Sql).AsList();
+            var rows = Read(connection);
             var teepods = TeepodStatuses
                 .Select(s => Measure(rows.Where(r => r.Kind == "teepods" && r.Status == s).Sum(r => r.Count), s))
                 .ToArray();
@@ -60,10 +59,17 @@ public sealed class FleetCounts(Db db, DbChanges changes, ILogger<FleetCounts> l
         public static readonly Snapshot Empty = new(-1, [], []);
     }
 
-    private sealed class CountRow
+    // A plain reader: Dapper.AOT does not intercept a synchronous Query of a private row type, and Dapper's
+    // fallback emits IL, which the native binary cannot (PlatformNotSupportedException at the first scrape).
+    private static List<CountRow> Read(Microsoft.Data.Sqlite.SqliteConnection connection)
     {
-        public string Kind { get; set; } = "";
-        public string Status { get; set; } = "";
-        public long Count { get; set; }
+        using var command = connection.CreateCommand();
+        command.CommandText = Sql;
+        using var reader = command.ExecuteReader();
+        var rows = new List<CountRow>();
+        while (reader.Read()) rows.Add(new CountRow(reader.GetString(0), reader.GetString(1), reader.GetInt64(2)));
+        return rows;
     }
+
+    private sealed record CountRow(string Kind, string Status, long Count);
 }

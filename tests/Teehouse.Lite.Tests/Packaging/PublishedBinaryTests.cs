@@ -82,6 +82,25 @@ public sealed class PublishedBinaryTests : IDisposable
             var malformed = new HttpRequestMessage(HttpMethod.Get, "/api/v1/teepods/abc");
             malformed.Headers.Add("X-API-Key", adminToken);
             await Json.AssertValidationAsync(await http.SendAsync(malformed));
+
+            // The operator surfaces whose libraries behave differently once trimmed and compiled ahead of time.
+            var index = await Json.ReadAsync(await http.GetAsync("/"));
+            Assert.Equal("/openapi.json", index.GetProperty("openapi").GetString());
+            var served = System.Text.Json.Nodes.JsonNode.Parse(await http.GetStringAsync("/openapi.json"));
+            var committed = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(RepoRoot.Path, "src/Teehouse.Lite/openapi.json")));
+            Assert.True(System.Text.Json.Nodes.JsonNode.DeepEquals(committed, served), "the native binary serves another OpenAPI document than the committed one");
+
+            using var metrics = new HttpRequestMessage(HttpMethod.Get, "/metrics");
+            metrics.Headers.Add("Authorization", $"Bearer {adminToken}");
+            var scrape = await (await http.SendAsync(metrics)).Content.ReadAsStringAsync();
+            Assert.Contains("teehouse_teepods{", scrape);
+            Assert.Contains("teehouse_database_size_bytes{", scrape);
+            Assert.Contains("http_server_request_duration_seconds_count{", scrape);
+
+            using var audit = new HttpRequestMessage(HttpMethod.Get, "/api/v1/audit");
+            audit.Headers.Add("Authorization", $"Bearer {adminToken}");
+            var entries = await Json.ReadAsync(await http.SendAsync(audit));
+            Assert.Equal(2, entries.GetProperty("total").GetInt32()); // the two `token create` runs above
         }
         finally
         {
@@ -95,6 +114,7 @@ public sealed class PublishedBinaryTests : IDisposable
         Assert.Contains("HTTP GET /api/v1/teepods responded 200", log);
         Assert.DoesNotContain(adminToken, log);
         Assert.DoesNotContain(userToken, log);
+        Assert.DoesNotContain("Exception", log);
         Assert.True(File.Exists(_dir.File("data/teehouse.db")));
     }
 
