@@ -32,6 +32,8 @@ public sealed class AuditRetention(AuditStore store, TeehouseConfig config, ILog
     /// <summary>One run as of <paramref name="now"/>; returns how many records went.</summary>
     public async Task<long> PurgeAsync(DateTime now, CancellationToken ct)
     {
+        // 0 keeps everything: without this, a cutoff of "now" would delete the whole log.
+        if (config.Audit.RetentionDays <= 0) return 0;
         var cutoff = Clock.ToText(now.AddDays(-config.Audit.RetentionDays));
         var deleted = await store.DeleteBeforeAsync(cutoff, ct);
         if (deleted > 0)
