@@ -23,9 +23,21 @@ public sealed class HealthTests
     {
         await using var app = await TestApp.StartAsync();
         // Replace the database file with a directory: every open now fails, as with a lost disk.
-        Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
-        foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(app.Config.Database.Path + suffix);
-        Directory.CreateDirectory(app.Config.Database.Path);
+        // Background work at start (the audit retention run, the first ping) may open, and so recreate, the file
+        // between the delete and the mkdir: try again until the directory is in place.
+        for (var attempt = 0; !Directory.Exists(app.Config.Database.Path); attempt++)
+        {
+            Microsoft.Data.Sqlite.SqliteConnection.ClearAllPools();
+            foreach (var suffix in new[] { "", "-wal", "-shm" }) File.Delete(app.Config.Database.Path + suffix);
+            try
+            {
+                Directory.CreateDirectory(app.Config.Database.Path);
+            }
+            catch (IOException) when (attempt < 50)
+            {
+                await Task.Delay(20, TestContext.Current.CancellationToken);
+            }
+        }
 
         var response = await app.Client().GetAsync("/healthz", TestContext.Current.CancellationToken);
         Assert.Equal(HttpStatusCode.ServiceUnavailable, response.StatusCode);
