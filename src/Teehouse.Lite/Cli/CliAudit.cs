@@ -41,7 +41,7 @@ public static class CliAudit
             }
             catch (Exception e)
             {
-                await RecordAsync(parsed, command, path, ExitCodeOf(e), io);
+                await RecordAsync(parsed, command, path, TeehouseCli.ExitCodeOf(e), io);
                 throw;
             }
             await RecordAsync(parsed, command, path, exit, io);
@@ -54,15 +54,6 @@ public static class CliAudit
         AsynchronousCommandLineAction a => a.InvokeAsync(parsed, ct),
         SynchronousCommandLineAction s => Task.FromResult(s.Invoke(parsed)),
         _ => throw new InvalidOperationException($"unknown command action {action.GetType().Name}"),
-    };
-
-    /// <summary>The exit code TeehouseCli gives the exception (there, printed; here, only recorded).</summary>
-    private static int ExitCodeOf(Exception e) => e switch
-    {
-        CliException cli => cli.ExitCode,
-        Infrastructure.Hosting.StartupException startup => startup.ExitCode,
-        ConfigException => ExitCodes.Usage,
-        _ => ExitCodes.Failure,
     };
 
     private static async Task RecordAsync(ParseResult parsed, Command command, string path, int exit, CliIo io)

@@ -52,39 +52,30 @@ public static class TeehouseCli
                 EnableDefaultExceptionHandler = false,
             });
         }
-        catch (ConfigException e)
-        {
-            io.Err.WriteLine($"teehouse: {e.Message}");
-            return ExitCodes.Usage;
-        }
-        catch (SchemaTooNewException e)
-        {
-            io.Err.WriteLine($"teehouse: {e.Message}");
-            return ExitCodes.Failure;
-        }
-        catch (CliException e)
-        {
-            io.Err.WriteLine($"teehouse: {e.Message}");
-            return e.ExitCode;
-        }
-        catch (StartupException e)
-        {
-            io.Err.WriteLine($"teehouse: {e.Message}");
-            return e.ExitCode;
-        }
         // Whatever was not translated where it happened is still one line: under systemd a stack trace per restart
         // buries the cause, and an operator cannot act on frames.
         catch (Exception e) when (e is not OperationCanceledException)
         {
             io.Err.WriteLine($"teehouse: {OneLine(e)}");
-            return ExitCodes.Failure;
+            return ExitCodeOf(e);
         }
     }
+
+    /// <summary>The exit code a failed command ends with (also what the audit log records for it).</summary>
+    internal static int ExitCodeOf(Exception e) => e switch
+    {
+        ConfigException => ExitCodes.Usage,
+        CliException cli => cli.ExitCode,
+        StartupException startup => startup.ExitCode,
+        _ => ExitCodes.Failure,
+    };
 
     private static string OneLine(Exception e)
     {
         var message = e.Message.ReplaceLineEndings(" ").Trim();
-        return e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException
+        // Our own errors were written to be read as they are; so are the system's file and database ones.
+        return e is ConfigException or SchemaTooNewException or CliException or StartupException
+            or IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException
             ? message
             : $"unexpected error ({e.GetType().Name}): {message}";
     }
