@@ -19,6 +19,7 @@ using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Files;
 using Teehouse.Lite.Infrastructure.Hosting;
 using Teehouse.Lite.Infrastructure.Http;
+using Teehouse.Lite.Infrastructure.Processes;
 using Teehouse.Lite.Infrastructure.Logging;
 using Teehouse.Lite.Kms;
 using Teehouse.Lite.Metrics;
@@ -73,6 +74,7 @@ public static class ServerApp
         // Bad input must become a JSON 4xx from our error handler, not a silent empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(new DstackClientFactory(TimeSpan.FromMilliseconds(config.Vmm.RequestTimeoutMs)));
+        builder.Services.AddSingleton(new LocalTools(config.Tools.SearchPath is { Length: > 0 } path ? path : null));
         AddCarter(builder.Services);
         // Each feature registers its own services, routes and JSON types.
         builder.Services

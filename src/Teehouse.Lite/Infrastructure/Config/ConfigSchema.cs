@@ -9,7 +9,7 @@ public static class ConfigSchema
 {
     public static readonly IReadOnlySet<string> Tables = new HashSet<string>(StringComparer.Ordinal)
     {
-        "server", "database", "log", "vmm", "tiers", "tiers.*", "kms[]", "audit", "metrics",
+        "server", "database", "log", "vmm", "tiers", "tiers.*", "kms[]", "audit", "metrics", "tools",
     };
 
     public static readonly IReadOnlySet<string> Keys = new HashSet<string>(StringComparer.Ordinal)
@@ -24,6 +24,7 @@ public static class ConfigSchema
         "kms[].kms_contract_address", "kms[].gateway_app_id", "kms[].k256_pubkey",
         "audit.retention_days",
         "metrics.enabled", "metrics.listen",
+        "tools.search_path", "tools.timeout_ms",
     };
 
     /// <summary>Replaces the free-form name of a tier with <c>*</c>: <c>tiers.PRO.max_vcpu</c> → <c>tiers.*.max_vcpu</c>.</summary>

@@ -34,6 +34,8 @@ public static class ConfigValidator
             problems.Add("vmm.ping_interval_s: must be between 1 and 86400");
         if (c.Vmm.PingConcurrency is < 1 or > 256)
             problems.Add("vmm.ping_concurrency: must be between 1 and 256");
+        if (c.Tools.TimeoutMs is < 100 or > 600_000)
+            problems.Add("tools.timeout_ms: must be between 100 and 600000");
         if (c.Audit.RetentionDays is < 0 or > 36_500)
             problems.Add("audit.retention_days: must be between 0 (keep forever) and 36500");
         if (c.Metrics.Listen is { Length: > 0 } metricsListen && !ListenAddress.TryParse(metricsListen, out _))

@@ -13,6 +13,7 @@ public sealed class TeehouseConfig
     public List<KmsConfig> Kms { get; set; } = [];
     public AuditConfig Audit { get; set; } = new();
     public MetricsConfig Metrics { get; set; } = new();
+    public ToolsConfig Tools { get; set; } = new();
 
     /// <summary>Where this configuration was read from; null when the built-in defaults are in use.</summary>
     [System.Text.Json.Serialization.JsonIgnore]
@@ -80,6 +81,18 @@ public sealed class KmsConfig
     /// checked. Unset: pinned on first use from the KMS's own GetMeta (kept in the kms_pins table).
     /// </summary>
     public string? K256Pubkey { get; set; }
+}
+
+public sealed class ToolsConfig
+{
+    /// <summary>
+    /// Where the host's dstack and qemu tools (dstack-mr, qemu-img, qemu-system-x86_64) are looked for, PATH style;
+    /// empty means the server's own PATH (under systemd that is short, so a tool in /opt needs its directory here).
+    /// </summary>
+    public string SearchPath { get; set; } = "";
+
+    /// <summary>How long one run of such a tool may take before it is killed and the request answered 504.</summary>
+    public int TimeoutMs { get; set; } = 30_000;
 }
 
 public sealed class AuditConfig
