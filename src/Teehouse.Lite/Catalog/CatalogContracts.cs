@@ -12,7 +12,19 @@ public sealed record InstanceTypeFamilies(List<InstanceTypeFamily> Result);
 public sealed record FamilyInstanceTypes(List<InstanceTypeResponse> Items, int Total, string Family);
 
 // ---- os images: GetOsImagesResponseSchema --------------------------------------------------------------------------
-public sealed record OsImageResponse(string Name, string Slug, string Version, string? OsImageHash, bool IsDev, bool RequiresGpu);
+public sealed record OsImageResponse(string Name, string Slug, string Version, string? OsImageHash, bool IsDev, bool RequiresGpu)
+{
+    /// <summary>Only when the request names a size (vcpu, memory_mb) and dstack-mr could measure the image on this host.</summary>
+    [System.Text.Json.Serialization.JsonIgnore(Condition = System.Text.Json.Serialization.JsonIgnoreCondition.WhenWritingNull)]
+    public OsImageMeasurements? Measurements { get; init; }
+}
+
+/// <summary>What a CVM of that size booted from the image reports as MRTD and RTMR0-2 (hex), as dstack-mr computes it.</summary>
+public sealed record OsImageMeasurements(int Vcpu, long MemoryMb, string Mrtd, string Rtmr0, string Rtmr1, string Rtmr2);
+
+/// <summary><c>GET /os-images/{name}/measurements</c>: one image's measurements, and which teepod's files were measured.</summary>
+public sealed record ImageMeasurementResponse(
+    string Name, string? OsImageHash, long TeepodId, int Vcpu, long MemoryMb, string Mrtd, string Rtmr0, string Rtmr1, string Rtmr2);
 
 public sealed record OsImagePage(List<OsImageResponse> Items, int Total, int Page, int PageSize, int Pages);
 

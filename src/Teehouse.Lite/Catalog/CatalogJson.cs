@@ -11,6 +11,7 @@ namespace Teehouse.Lite.Catalog;
 [JsonSerializable(typeof(InstanceTypeFamilies))]
 [JsonSerializable(typeof(FamilyInstanceTypes))]
 [JsonSerializable(typeof(OsImagePage))]
+[JsonSerializable(typeof(ImageMeasurementResponse))]
 [JsonSerializable(typeof(WorkspaceList))]
 [JsonSerializable(typeof(WorkspaceResponse))]
 [JsonSerializable(typeof(WorkspaceQuotas))]

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Microsoft.Extensions.Logging.Abstractions;
+using Teehouse.Lite.Infrastructure.Database;
 using Teehouse.Lite.Infrastructure.Dstack;
 using Teehouse.Lite.Infrastructure.Http;
 using Teehouse.Lite.Teepods;
@@ -43,10 +44,14 @@ public static class TeepodCommands
                 {
                     // Probe with the file's credentials first: an update must not store a token the vmm refuses.
                     var credentials = vmm.AuthToken is null ? null : VmmCredentials.Bearer(vmm.AuthToken);
-                    var snapshot = await probe.SnapshotAsync(endpoint, credentials, ct, label: TeepodClients.Label(existing.Name));
+                    var snapshot = await probe.SnapshotAsync(endpoint, credentials, ct, label: TeepodClients.Label(existing.Name),
+                        imagePath: vmm.ImagePath);
                     if (!await store.UpdateAsync(existing.Id, teepodName, null, null, null,
                             setAuth: true, authToken: vmm.AuthToken, authUsername: null, authPassword: null))
                         throw new CliException($"a teepod named '{teepodName}' already exists");
+                    await store.SetLocalPathsAsync(existing.Id, vmm.ImagePath, vmm.RunPath);
+                    // What the probe saw (image digests read from the new image_path among it) is shown at once.
+                    await store.RecordPingAsync(existing.Id, snapshot, Clock.NowText());
                     io.Out.WriteLine($"Updated teepod {existing.Id} ('{teepodName ?? existing.Name}') at {endpoint}{tokenNote}: " +
                         $"dstack-vmm {snapshot.Version}, {snapshot.Images.Count} images, {snapshot.Use.VmCount} VMs");
                     return ExitCodes.Ok;
@@ -55,7 +60,7 @@ public static class TeepodCommands
                     KmsEndpoint: vmm.KmsUrl, TproxyEndpoint: null, TproxyBaseDomain: vmm.GatewayBaseDomain,
                     TproxyPort: (int?)vmm.GatewayPort, TproxyTappdPort: (int?)vmm.GatewayAgentPort,
                     AuthToken: vmm.AuthToken, Listed: null);
-                var stored = await new TeepodRegistration(store, probe).RegisterAsync(request, ct);
+                var stored = await new TeepodRegistration(store, probe).RegisterAsync(request, ct, new LocalPaths(vmm.ImagePath, vmm.RunPath));
                 io.Out.WriteLine($"Registered teepod {stored.Id} ('{stored.Name}') at {endpoint}{tokenNote}: " +
                     $"dstack-vmm {stored.TeepodVersion}, {stored.VmCount} VMs" + (stored.KmsUrl is null ? "" : $", KMS {stored.KmsUrl}"));
                 return ExitCodes.Ok;

@@ -90,8 +90,10 @@ public sealed class DeployModule : ICarterModule
         }) ?? throw ApiException.Conflict(
             $"This compose is already deployed for app {appId}; add an instance with POST /api/v1/apps/{appId}/instances or change the compose");
 
+        // Known where the image is on this host: the digest the pinger read (a KMS allow-list is keyed by it).
+        var osImageHash = TeepodAvailability.Images(teepod.ImagesJson).FirstOrDefault(i => i.Name == placement.Image)?.OsImageHash;
         return TypedResults.Json(new ProvisionCvmResponse(
-            composeHash, appId, pubkey, kms, Fmspc: null, DeviceId: null, OsImageHash: null, plan.InstanceType,
+            composeHash, appId, pubkey, kms, Fmspc: null, DeviceId: null, osImageHash, plan.InstanceType,
             teepod.Id, teepod.Id, kms?.Id, placement.Image, plan.Vcpu, plan.MemoryMb, plan.DiskGb, saved.ExpiresAt),
             DeployJson.Default.ProvisionCvmResponse);
     }

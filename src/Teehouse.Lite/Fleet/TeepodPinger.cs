@@ -55,7 +55,8 @@ public sealed class TeepodPinger(
         {
             // The same listing reconciles the CVMs recorded for this teepod (status, uptime, instance id, gone).
             var reconcile = await CvmSyncSession.BeginAsync(cvms, teepod.Id, CvmSyncOptions.Reconcile);
-            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.Credentials(), ct, reconcile.ApplyAsync, TeepodClients.Label(teepod.Name));
+            var snapshot = await probe.SnapshotAsync(teepod.Endpoint, teepod.Credentials(), ct, reconcile.ApplyAsync, TeepodClients.Label(teepod.Name),
+                teepod.ImagePath);
             answered = true;
             metrics.RecordPing(teepod.Id, teepod.Name, Stopwatch.GetElapsedTime(started), ok: true);
             await store.RecordPingAsync(teepod.Id, snapshot, Clock.NowText());

@@ -50,15 +50,28 @@ public static class TeepodAvailability
         kmsIds);
 
     /// <summary>Images whose version the SDK can read (3 or 4 numbers); others are not offered.</summary>
-    public static List<AvailableImage> Images(string imagesJson)
+    public static List<AvailableImage> Images(string imagesJson) => Offered(Stored(imagesJson));
+
+    /// <summary>Everything a teepod's images_json holds; unreadable JSON holds nothing.</summary>
+    public static List<StoredImage> Stored(string imagesJson)
     {
-        List<StoredImage>? stored;
-        try { stored = JsonSerializer.Deserialize(imagesJson, TeepodsJson.Default.ListStoredImage); }
-        catch (JsonException) { stored = null; }
-        return (stored ?? [])
+        try { return JsonSerializer.Deserialize(imagesJson, TeepodsJson.Default.ListStoredImage) ?? []; }
+        catch (JsonException) { return []; }
+    }
+
+    public static List<AvailableImage> Offered(List<StoredImage> stored) =>
+        stored
             .Select(i => (Image: i, Version: ImageVersion.Parse(i.Version)))
             .Where(x => x.Version is not null)
-            .Select(x => new AvailableImage(x.Image.Name, x.Image.IsDev, x.Version!, OsImageHash: null))
+            .Select(x => new AvailableImage(x.Image.Name, x.Image.IsDev, x.Version!, x.Image.OsImageHash))
             .ToList();
+
+    /// <summary>One parse of images_json for the read model: all images (GET /os-images) and those offered.</summary>
+    public static TeepodImages Parse(string imagesJson)
+    {
+        var stored = Stored(imagesJson);
+        return new TeepodImages(stored, Offered(stored));
     }
 }
+
+public sealed record TeepodImages(List<StoredImage> Stored, List<AvailableImage> Offered);

@@ -108,5 +108,8 @@ public sealed record TeepodNode(
 
 public sealed record AvailableImage(string Name, bool IsDev, int[] Version, string? OsImageHash);
 
-/// <summary>A guest OS image as cached from the teepod's ListImages.</summary>
-public sealed record StoredImage(string Name, string Version, bool IsDev);
+/// <summary>
+/// A guest OS image as cached from the teepod's ListImages, with its os_image_hash when the image directory is on
+/// this host (ListImages does not carry it; digest.txt does).
+/// </summary>
+public sealed record StoredImage(string Name, string Version, bool IsDev, string? OsImageHash = null);

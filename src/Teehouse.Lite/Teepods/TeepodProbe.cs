@@ -26,13 +26,18 @@ public sealed class TeepodProbe(DstackClientFactory clients, TeehouseConfig conf
     public const int StatusPageSize = 500;
 
     /// <param name="onBatch">Also hands each page of VMs to the caller (the reconciler), so one listing serves both.</param>
+    /// <param name="imagePath">The vmm's image directory when it is on this host: each image's digest is read from it.</param>
     public async Task<VmmSnapshot> SnapshotAsync(
         string endpoint, VmmCredentials? credentials, CancellationToken ct, Func<IReadOnlyList<VmInfo>, Task>? onBatch = null,
-        string? label = null)
+        string? label = null, string? imagePath = null)
     {
         try
         {
-            return await ReadSnapshotAsync(clients.Vmm(endpoint, credentials, label), onBatch, ct);
+            var snapshot = await ReadSnapshotAsync(clients.Vmm(endpoint, credentials, label), onBatch, ct);
+            return imagePath is null ? snapshot : snapshot with
+            {
+                Images = [.. snapshot.Images.Select(i => i with { OsImageHash = ImageDirectory.ReadDigest(imagePath, i.Name) })],
+            };
         }
         catch (DstackException e) when (e.Failure == DstackFailure.Unauthorized)
         {

@@ -28,7 +28,7 @@ public sealed class TeepodReadModel
     private readonly ConcurrentDictionary<(string Tier, NodeOffer Offer), byte[]> _available = new();
 
     private TeepodReadModel(long version, List<TeepodView> teepods, List<KmsConfig> kmsEntries, List<KmsInfo> kmsList,
-        ParseMemo<KmsCaCertInfo?> certificates, ParseMemo<List<AvailableImage>> images)
+        ParseMemo<KmsCaCertInfo?> certificates, ParseMemo<TeepodImages> images)
     {
         Version = version;
         Teepods = teepods;
@@ -49,6 +49,34 @@ public sealed class TeepodReadModel
         var usable = enabled.Where(v => v.Record.Status == TeepodStatus.Online).ToList();
         _allNodes = usable.Select(v => TeepodAvailability.ToNode(v.Record, v.Images, supportOnchainKms, defaultKms, kmsIds)).ToList();
         _listedNodes = _allNodes.Where(n => n.Listed).ToList();
+
+        // One entry per image name; the enabled teepod with the lowest id speaks for it (online or not: an image
+        // does not leave the catalog because its teepod missed a ping).
+        var byName = new SortedDictionary<string, StoredImage>(StringComparer.Ordinal);
+        foreach (var v in enabled)
+        foreach (var image in v.StoredImages)
+            byName.TryAdd(image.Name, image);
+        OsImages = [.. byName.Values];
+        _imageSources = enabled.Where(v => v.Record.ImagePath is not null).ToList();
+    }
+
+    private readonly List<TeepodView> _imageSources;
+
+    /// <summary>GET /os-images: every image the enabled teepods offer, one per name, in name order.</summary>
+    public IReadOnlyList<StoredImage> OsImages { get; }
+
+    /// <summary>
+    /// Where image <paramref name="name"/>'s files are on this host: the first enabled local teepod (or the one asked
+    /// for) whose vmm lists it. Null when no teepod on this host has it.
+    /// </summary>
+    public (TeepodView Teepod, StoredImage Image)? LocalImage(string name, long? teepodId = null)
+    {
+        foreach (var v in _imageSources)
+        {
+            if (teepodId is not null && v.Record.Id != teepodId) continue;
+            if (v.StoredImages.FirstOrDefault(i => i.Name == name) is { } image) return (v, image);
+        }
+        return null;
     }
 
     /// <summary>The teepods counter (<see cref="Infrastructure.Database.DbVersion.Teepods"/>) read before the rows were.</summary>
@@ -71,7 +99,7 @@ public sealed class TeepodReadModel
     /// <summary>The parses this model used, for the next build to reuse.</summary>
     public IReadOnlyDictionary<string, KmsCaCertInfo?> Certificates { get; }
 
-    public IReadOnlyDictionary<string, List<AvailableImage>> ImageLists { get; }
+    public IReadOnlyDictionary<string, TeepodImages> ImageLists { get; }
 
     public TeepodView? Find(long id) => _byId.GetValueOrDefault(id);
 
@@ -93,7 +121,7 @@ public sealed class TeepodReadModel
     public static TeepodReadModel Build(long version, IReadOnlyList<TeepodRecord> rows, List<KmsConfig> configuredKms, TeepodReadModel? previous)
     {
         var certificates = new ParseMemo<KmsCaCertInfo?>(previous?.Certificates);
-        var images = new ParseMemo<List<AvailableImage>>(previous?.ImageLists);
+        var images = new ParseMemo<TeepodImages>(previous?.ImageLists);
         var views = rows.Select(t => TeepodView.Build(t, certificates, images)).ToList();
         var kmsEntries = configuredKms.Count > 0 ? configuredKms : KmsCatalog.Derive(views.Where(v => v.Record.Enabled).Select(v => v.Record));
         return new TeepodReadModel(version, views, kmsEntries, [.. kmsEntries.Select(KmsInfo.From)], certificates, images);

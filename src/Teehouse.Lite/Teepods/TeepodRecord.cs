@@ -47,6 +47,13 @@ public sealed class TeepodRecord
     public string? LastError => LastErrorDetail is null ? null : DetailScrubber.Scrub(LastErrorDetail);
     public string CreatedAt { get; set; } = "";
 
+    /// <summary>
+    /// The vmm's image and VM directories, for a teepod on this host (set by <c>teehouse teepod add-local</c>, never
+    /// over the API): what lets the pinger read image digests and the CVM detail measure disks. Null elsewhere.
+    /// </summary>
+    public string? ImagePath { get; set; }
+    public string? RunPath { get; set; }
+
     /// <summary>What every request to this teepod's vmm carries: Basic, Bearer, or nothing.</summary>
     public VmmCredentials? Credentials() => VmmCredentials.Of(AuthToken, AuthUsername, AuthPassword);
 }

@@ -3,6 +3,9 @@ using Teehouse.Lite.Infrastructure.Http;
 
 namespace Teehouse.Lite.Teepods;
 
+/// <summary>A teepod's image and VM directories when its vmm runs on this host (from its vmm.toml).</summary>
+public sealed record LocalPaths(string? ImagePath, string? RunPath);
+
 /// <summary>
 /// Registers a dstack-vmm as a teepod: validation, probe, insert. Shared by POST /api/v1/teepods and
 /// <c>teehouse teepod add-local</c>, so the console cannot store a teepod the API would refuse.
@@ -13,14 +16,16 @@ public sealed class TeepodRegistration(TeepodStore store, TeepodProbe probe)
     /// Probes the dstack-vmm (and the KMS and gateway when named) before anything is stored: an unreachable host is a
     /// 502/504 and leaves no row behind.
     /// </summary>
-    public async Task<TeepodRecord> RegisterAsync(RegisterTeepodRequest request, CancellationToken ct)
+    /// <param name="local">Only from the host's own console (add-local): the API never names paths on this machine.</param>
+    public async Task<TeepodRecord> RegisterAsync(RegisterTeepodRequest request, CancellationToken ct, LocalPaths? local = null)
     {
         TeepodValidation.Validate(request);
         var name = request.Name!;
         var endpoint = TeepodValidation.NormalizeEndpoint(request.Endpoint!);
         await ThrowIfTakenAsync(name, endpoint);
 
-        var snapshot = await probe.SnapshotAsync(endpoint, TeepodValidation.CredentialsOf(request), ct, label: TeepodClients.Label(name));
+        var snapshot = await probe.SnapshotAsync(endpoint, TeepodValidation.CredentialsOf(request), ct, label: TeepodClients.Label(name),
+            imagePath: local?.ImagePath);
         var kmsUrl = request.KmsEndpoint?.Trim().TrimEnd('/') ?? snapshot.Meta.Kms?.Url;
         var kms = kmsUrl is null ? null : await probe.KmsAsync(kmsUrl, required: request.KmsEndpoint is not null, ct);
         var gatewayUrl = request.TproxyEndpoint?.Trim().TrimEnd('/') ?? snapshot.Meta.Gateway?.Url;
@@ -59,6 +64,8 @@ public sealed class TeepodRegistration(TeepodStore store, TeepodProbe probe)
             LastPingAt = now,
             LastSeenAt = now,
             CreatedAt = now,
+            ImagePath = local?.ImagePath,
+            RunPath = local?.RunPath,
         };
         var stored = await store.InsertAsync(record);
         if (stored is null) await ThrowIfTakenAsync(name, endpoint);

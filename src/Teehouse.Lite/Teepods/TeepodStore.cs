@@ -11,7 +11,8 @@ public sealed class TeepodStore(Db db)
         id, name, endpoint, auth_token, auth_username, auth_password, region_identifier, kms_endpoint, kms_url, kms_version,
         kms_ca_cert_pem, tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port, tproxy_tappd_port, teepod_version,
         max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb, max_disk_size_in_gb, status, enabled, listed,
-        vm_count, used_vcpu, used_memory_mb, images_json, last_ping_at, last_seen_at, last_error AS last_error_detail, created_at
+        vm_count, used_vcpu, used_memory_mb, images_json, last_ping_at, last_seen_at, last_error AS last_error_detail, created_at,
+        image_path, run_path
         """;
 
     public async Task<List<TeepodRecord>> ListAsync(bool includeDisabled)
@@ -47,12 +48,12 @@ public sealed class TeepodStore(Db db)
                     kms_url, kms_version, kms_ca_cert_pem, tproxy_endpoint, tproxy_url, tproxy_version, tproxy_base_domain, tproxy_port,
                     tproxy_tappd_port, teepod_version, max_cvm_number, max_allocable_vcpu, max_allocable_memory_in_mb,
                     max_disk_size_in_gb, status, enabled, listed, vm_count, used_vcpu, used_memory_mb, images_json,
-                    last_ping_at, last_seen_at, last_error, created_at)
+                    last_ping_at, last_seen_at, last_error, created_at, image_path, run_path)
                 VALUES (@Name, @Endpoint, @AuthToken, @AuthUsername, @AuthPassword, @RegionIdentifier, @KmsEndpoint,
                     @KmsUrl, @KmsVersion, @KmsCaCertPem, @TproxyEndpoint, @TproxyUrl, @TproxyVersion, @TproxyBaseDomain, @TproxyPort,
                     @TproxyTappdPort, @TeepodVersion, @MaxCvmNumber, @MaxAllocableVcpu, @MaxAllocableMemoryInMb,
                     @MaxDiskSizeInGb, @Status, @Enabled, @Listed, @VmCount, @UsedVcpu, @UsedMemoryMb, @ImagesJson,
-                    @LastPingAt, @LastSeenAt, @LastErrorDetail, @CreatedAt)
+                    @LastPingAt, @LastSeenAt, @LastErrorDetail, @CreatedAt, @ImagePath, @RunPath)
                 RETURNING id
                 """, t);
             return await c.QuerySingleAsync<TeepodRecord>($"SELECT {Columns} FROM teepods WHERE id = @id", new { id });
@@ -91,6 +92,14 @@ public sealed class TeepodStore(Db db)
         {
             return false;
         }
+    }
+
+    /// <summary>Where a teepod on this host keeps its images and VMs (add-local run again, after vmm.toml changed).</summary>
+    public async Task SetLocalPathsAsync(long id, string? imagePath, string? runPath)
+    {
+        await using var c = await db.OpenAsync();
+        await c.ExecuteAsync("UPDATE teepods SET image_path = @imagePath, run_path = @runPath WHERE id = @id",
+            new { id, imagePath, runPath });
     }
 
     /// <summary>Stores what a successful ping saw and marks the teepod online.</summary>

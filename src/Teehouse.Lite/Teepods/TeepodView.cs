@@ -10,13 +10,14 @@ namespace Teehouse.Lite.Teepods;
 /// </summary>
 public sealed class TeepodView
 {
-    private TeepodView(TeepodRecord record, TeepodResponse forAdmin, TeepodResponse forUser, byte[] adminJson, List<AvailableImage> images)
+    private TeepodView(TeepodRecord record, TeepodResponse forAdmin, TeepodResponse forUser, byte[] adminJson, TeepodImages images)
     {
         Record = record;
         ForAdmin = forAdmin;
         ForUser = forUser;
         AdminJson = adminJson;
-        Images = images;
+        Images = images.Offered;
+        StoredImages = images.Stored;
     }
 
     public TeepodRecord Record { get; }
@@ -31,12 +32,15 @@ public sealed class TeepodView
     /// <summary>The images /teepods/available offers: those whose version the SDK reads.</summary>
     public List<AvailableImage> Images { get; }
 
-    public static TeepodView Build(TeepodRecord t, ParseMemo<KmsCaCertInfo?> certificates, ParseMemo<List<AvailableImage>> images)
+    /// <summary>Every image the vmm listed, readable version or not (GET /os-images).</summary>
+    public List<StoredImage> StoredImages { get; }
+
+    public static TeepodView Build(TeepodRecord t, ParseMemo<KmsCaCertInfo?> certificates, ParseMemo<TeepodImages> images)
     {
         var cert = t.KmsCaCertPem is null ? null : certificates.Get(t.KmsCaCertPem, KmsCaCertParser.TryParse);
         var forAdmin = TeepodMapping.ToResponse(t, isAdmin: true, cert);
         return new TeepodView(t, forAdmin, TeepodMapping.ToResponse(t, isAdmin: false, cert),
             JsonSerializer.SerializeToUtf8Bytes(forAdmin, TeepodsJson.Default.TeepodResponse),
-            images.Get(t.ImagesJson, TeepodAvailability.Images));
+            images.Get(t.ImagesJson, TeepodAvailability.Parse));
     }
 }

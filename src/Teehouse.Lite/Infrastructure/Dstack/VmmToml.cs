@@ -68,9 +68,13 @@ public sealed record VmmToml(
             NullIfEmpty(layers.String("gateway", "base_domain")),
             layers.Long("gateway", "port"),
             layers.Long("gateway", "agent_port"),
-            imagePath,
-            runPath);
+            Absolute(imagePath, files[^1]),
+            Absolute(runPath, files[^1]));
     }
+
+    /// <summary>dstack-vmm makes its paths absolute against its working directory, which is normally its config's.</summary>
+    private static string Absolute(string path, string lastFile) =>
+        Path.IsPathRooted(path) ? path : Path.GetFullPath(Path.Combine(Path.GetDirectoryName(Path.GetFullPath(lastFile))!, path));
 
     /// <summary>
     /// The endpoint Teehouse registers: <c>unix:/abs/path.sock</c> (a relative socket path is taken relative to the
