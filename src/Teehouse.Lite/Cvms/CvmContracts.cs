@@ -69,7 +69,14 @@ public sealed record CvmInfoDetailV20260121 : CvmInfoV20260121
     public CvmInfoDetailV20260121(CvmInfoV20260121 info, JsonElement? composeFile) : base(info) => ComposeFile = composeFile;
 
     public JsonElement? ComposeFile { get; init; }
+
+    /// <summary>Admins only, for a VM of a teepod on this host (see <see cref="CvmDisks"/>); absent otherwise.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CvmDiskUsage? DiskUsage { get; init; }
 }
+
+/// <summary>A VM's data disk as qemu-img reports it: its format, the size the guest sees, and the bytes it holds on the host.</summary>
+public sealed record CvmDiskUsage(string Format, long VirtualSizeBytes, long? ActualSizeBytes);
 
 /// <summary>All optional: what is not known is null.</summary>
 public sealed record CvmResource
@@ -134,7 +141,12 @@ public sealed record CvmInfoV20251028(
     string? GatewayDomain,
     IReadOnlyList<CvmPublicUrl> PublicUrls,
     CvmMachineInfo? MachineInfo,
-    string? UpdatedAt);
+    string? UpdatedAt)
+{
+    /// <summary>As in the 2026 detail: admins only, a VM on this host.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CvmDiskUsage? DiskUsage { get; init; }
+}
 
 public sealed record CvmMachineInfo(long Vcpu, long Memory, long DiskSize, long GpuCount);
 
@@ -171,7 +183,12 @@ public sealed record CvmDetailV20251028(
     IReadOnlyList<CvmPublicUrl> PublicUrls,
     string? GatewayDomain,
     CvmMachineInfo? MachineInfo,
-    string? UpdatedAt);
+    string? UpdatedAt)
+{
+    /// <summary>As in the 2026 detail: admins only, a VM on this host.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public CvmDiskUsage? DiskUsage { get; init; }
+}
 
 // ---- version-independent -------------------------------------------------------------------------------------------
 

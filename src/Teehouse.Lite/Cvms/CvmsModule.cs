@@ -93,9 +93,14 @@ public sealed class CvmsModule : ICarterModule
     /// </summary>
     private static async Task<IResult> Get(
         string cvmId, HttpRequest request, CurrentUser user, CvmStore queries, CvmPower power, DstackClientFactory clients,
-        KmsCatalog kmsCatalog, LogCapabilities caps, Kms.EnvEncryptKeys envKeys, ILogger<CvmsModule> logger, CancellationToken ct)
+        KmsCatalog kmsCatalog, LogCapabilities caps, Kms.EnvEncryptKeys envKeys, TeepodReadModels teepods, CvmDisks disks,
+        ILogger<CvmsModule> logger, CancellationToken ct)
     {
         var row = await ResolveAsync(cvmId, user, queries);
+        // Started beside the vmm call: qemu-img reads the disk header on this host while the vmm answers.
+        var disk = user.IsAdmin
+            ? disks.UsageAsync((await teepods.CurrentAsync()).Find(row.TeepodId)?.Record.RunPath, row.VmUuid, logger, ct)
+            : Task.FromResult<CvmDiskUsage?>(null);
         VmInfo? live = null;
         if (row.TeepodStatus != TeepodStatus.Offline)
         {
@@ -119,9 +124,10 @@ public sealed class CvmsModule : ICarterModule
         }
         var kmsList = await kmsCatalog.ListAsync();
         var logs = await caps.LinksAsync(request);
+        var diskUsage = await disk;
         return ApiVersion.Of(request) == ApiVersion.V20251028
-            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList, logs), CvmsJson.Default.CvmDetailV20251028)
-            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList, logs), CvmsJson.Default.CvmInfoDetailV20260121);
+            ? TypedResults.Json(CvmMapper.ToDetailV20251028(row, live, kmsList, logs) with { DiskUsage = diskUsage }, CvmsJson.Default.CvmDetailV20251028)
+            : TypedResults.Json(CvmMapper.ToDetailV20260121(row, live, kmsList, logs) with { DiskUsage = diskUsage }, CvmsJson.Default.CvmInfoDetailV20260121);
     }
 
     /// <summary>

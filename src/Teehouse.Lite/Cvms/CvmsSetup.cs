@@ -8,6 +8,7 @@ public static class CvmsSetup
     public static IServiceCollection AddCvms(this IServiceCollection services)
     {
         services.AddSingleton<CvmStore>();
+        services.AddSingleton<CvmDisks>();
         services.AddSingleton<CvmOperations>();
         services.AddSingleton<Quota>();
         services.AddSingleton<CvmImporter>();
