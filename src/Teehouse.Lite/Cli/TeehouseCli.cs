@@ -30,6 +30,7 @@ public static class TeehouseCli
             LogsCommand.Create(io),
             AuditCommand.Create(io),
             TeepodCommands.Create(io),
+            DoctorCommand.Create(io),
         };
         CliAudit.Attach(root, io);
 
