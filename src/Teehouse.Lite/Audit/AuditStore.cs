@@ -30,10 +30,9 @@ public sealed class AuditStore(Db db)
     /// <summary>One page newest first, and how many rows the filter lets through.</summary>
     public async Task<(List<AuditRecord> Items, long Total)> PageAsync(AuditFilter filter, int page, int pageSize)
     {
-        var where = Where(filter);
         var args = Args(filter, pageSize, (long)(page - 1) * pageSize);
         await using var c = await db.OpenAsync();
-        var total = await c.ExecuteScalarAsync<long>($"SELECT COUNT(*) FROM audit_log{where}", args);
+        var total = await c.ExecuteScalarAsync<long>(CountSql(filter), args);
         var items = total == 0 ? [] : (await c.QueryAsync<AuditRecord>(PageSql(filter), args)).AsList();
         return (items, total);
     }
@@ -43,17 +42,34 @@ public sealed class AuditStore(Db db)
     /// constant instead, and only ever with a parameter, never a value. Each single filter has its own index
     /// (migration 0016) whose order is the answer's, so the page stops after LIMIT rows (tests check the plans).
     /// </summary>
-    internal static string PageSql(AuditFilter filter) => $"SELECT {Columns} FROM audit_log{Where(filter)} {Newest} LIMIT @Limit OFFSET @Offset";
+    internal static string PageSql(AuditFilter filter)
+    {
+        if (filter.UserId is null) return $"SELECT {Columns} FROM audit_log{Where(filter)} {Newest} LIMIT @Limit OFFSET @Offset";
+        // A user given as digits is an id or a name. An OR of the two would read both indexes and then sort every
+        // match; as a UNION each side walks its own index newest first and SQLite merges them (MERGE (UNION)), so
+        // the page still stops after LIMIT rows. Identical rows are one record (the id is among the columns).
+        var rest = Terms(filter).Select(t => " AND " + t);
+        return $"SELECT {Columns} FROM audit_log WHERE user_id = @UserId{string.Concat(rest)} " +
+               $"UNION SELECT {Columns} FROM audit_log WHERE username = @User{string.Concat(rest)} {Newest} LIMIT @Limit OFFSET @Offset";
+    }
+
+    internal static string CountSql(AuditFilter filter) => $"SELECT COUNT(*) FROM audit_log{Where(filter)}";
 
     private static string Where(AuditFilter filter)
     {
         var terms = new List<string>(4);
         if (filter.UserId is not null) terms.Add("(user_id = @UserId OR username = @User)");
         else if (filter.User is not null) terms.Add("username = @User");
-        if (filter.Target is not null) terms.Add("target = @Target");
-        if (filter.Since is not null) terms.Add("at >= @Since");
-        if (filter.Until is not null) terms.Add("at < @Until");
+        terms.AddRange(Terms(filter));
         return terms.Count == 0 ? "" : " WHERE " + string.Join(" AND ", terms);
+    }
+
+    /// <summary>The filters besides the user.</summary>
+    private static IEnumerable<string> Terms(AuditFilter filter)
+    {
+        if (filter.Target is not null) yield return "target = @Target";
+        if (filter.Since is not null) yield return "at >= @Since";
+        if (filter.Until is not null) yield return "at < @Until";
     }
 
     internal static AuditQueryArgs Args(AuditFilter filter, int limit, long offset) =>
