@@ -36,7 +36,8 @@ public static class CvmMapper
             },
             NodeInfo = new CvmNodeInfo("node", row.TeepodId, row.TeepodName, row.TeepodRegion, null, null, row.TeepodStatus,
                 row.TeepodVersion),
-            Os = new CvmOs(facts.Image, facts.ImageVersion, facts.Image is null ? null : IsDevImage(row, facts.Image), null),
+            Os = new CvmOs(facts.Image, facts.ImageVersion, facts.Image is null ? null : IsDevImage(row, facts.Image),
+                facts.Image is null ? null : DevImages.OsImageHash(row.TeepodImagesJson, facts.Image)),
             KmsType = kms is null ? null : KmsType(kms.ChainId),
             KmsInfo = kms is null && !KmsOn(facts, row)
                 ? null

@@ -37,6 +37,10 @@ public sealed class DiskUsageTests
         Assert.Equal("qcow2", disk.GetProperty("format").GetString());
         Assert.Equal(21474836480, disk.GetProperty("virtual_size_bytes").GetInt64());
         Assert.Equal(1638400, disk.GetProperty("actual_size_bytes").GetInt64());
+        // The image's digest, as the pinger read it from this host's image directory, is the CVM's os_image_hash.
+        var image = detail.GetProperty("os").GetProperty("name").GetString();
+        Assert.Equal(stage.Sim.State.Images.Single(i => i.Name == image).EffectiveDigest,
+            detail.GetProperty("os").GetProperty("os_image_hash").GetString());
         var line = Assert.Single(File.ReadAllLines(runs));
         Assert.Equal($"info -U --output=json {Path.Combine(stage.RunPath, vmUuid, "hda.img")}", line);
 
