@@ -27,12 +27,12 @@ public sealed partial class AppsModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/apps").RequireAuthorization();
-        group.MapGet("/", List);
+        group.MapGet("/", List).Produces<AppPageV20260121>();
         group.MapMissing("GET", "/filter-options");
-        group.MapGet("/{appId}", Get);
-        group.MapGet("/{appId}/cvms", Cvms);
-        group.MapPost("/{appId}/instances", CreateInstance);
-        app.MapPost("/api/v1/cvms/{cvmId}/replicas", Replicate).RequireAuthorization();
+        group.MapGet("/{appId}", Get).Produces<AppV20260121>();
+        group.MapGet("/{appId}/cvms", Cvms).Produces<List<CvmInfoV20260121>>();
+        group.MapPost("/{appId}/instances", CreateInstance).Produces<CvmVmResponse>();
+        app.MapPost("/api/v1/cvms/{cvmId}/replicas", Replicate).RequireAuthorization().Produces<CvmVmResponse>();
     }
 
     /// <summary>

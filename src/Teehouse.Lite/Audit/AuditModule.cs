@@ -14,7 +14,7 @@ public sealed class AuditModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/audit").RequireAuthorization(Policies.Admin);
-        group.MapGet("/", List);
+        group.MapGet("/", List).Produces<AuditPage>();
     }
 
     /// <summary>

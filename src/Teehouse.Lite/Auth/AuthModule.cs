@@ -9,7 +9,7 @@ public sealed class AuthModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/auth").RequireAuthorization();
-        group.MapGet("/me", GetMe);
+        group.MapGet("/me", GetMe).Produces<CurrentUserV20260121>();
     }
 
     private static IResult GetMe(HttpRequest request, CurrentUser current)

@@ -20,8 +20,8 @@ public sealed class CatalogModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1").RequireAuthorization();
-        group.MapGet("/instance-types", Families);
-        group.MapGet("/instance-types/{family}", Family);
+        group.MapGet("/instance-types", Families).Produces<InstanceTypeFamilies>();
+        group.MapGet("/instance-types/{family}", Family).Produces<FamilyInstanceTypes>();
     }
 
     private static IResult Families() =>

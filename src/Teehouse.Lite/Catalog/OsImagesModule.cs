@@ -22,8 +22,8 @@ public sealed class OsImagesModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/os-images").RequireAuthorization();
-        group.MapGet("", List);
-        group.MapGet("/{name}/measurements", Measurements);
+        group.MapGet("", List).Produces<OsImagePage>();
+        group.MapGet("/{name}/measurements", Measurements).Produces<ImageMeasurementResponse>();
     }
 
     private static async Task<IResult> List(

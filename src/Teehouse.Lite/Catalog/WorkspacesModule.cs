@@ -24,10 +24,10 @@ public sealed class WorkspacesModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/workspaces").RequireAuthorization();
-        group.MapGet("/", List);
-        group.MapGet("/{slug}", Get);
-        group.MapGet("/{slug}/quotas", Quotas);
-        group.MapGet("/{slug}/nodes", Nodes);
+        group.MapGet("/", List).Produces<WorkspaceList>();
+        group.MapGet("/{slug}", Get).Produces<WorkspaceResponse>();
+        group.MapGet("/{slug}/quotas", Quotas).Produces<WorkspaceQuotas>();
+        group.MapGet("/{slug}/nodes", Nodes).Produces<WorkspaceNodes>();
     }
 
     private static IResult List(CurrentUser user) =>

@@ -21,7 +21,7 @@ public sealed class CvmLogsModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app) =>
         // Anonymous at the routing level only so that a `cap` can stand in for the token; without one the handler
         // challenges exactly as RequireAuthorization would (401 JSON, WWW-Authenticate).
-        app.MapGet("/api/v1/cvms/{cvmId}/logs", Logs).AllowAnonymous();
+        app.MapGet("/api/v1/cvms/{cvmId}/logs", Logs).AllowAnonymous().Produces<string>(contentType: "text/plain");
 
     private static async Task<IResult> Logs(
         string cvmId, HttpContext http, CurrentUser user, CvmStore queries, LogCapabilities caps, DstackClientFactory clients,

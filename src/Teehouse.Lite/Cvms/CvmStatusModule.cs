@@ -14,7 +14,7 @@ public sealed class CvmStatusModule : ICarterModule
     public const int MaxBatch = 1000;
 
     public void AddRoutes(IEndpointRouteBuilder app) =>
-        app.MapPost("/api/v1/status/batch", Batch).RequireAuthorization();
+        app.MapPost("/api/v1/status/batch", Batch).RequireAuthorization().Produces<Dictionary<string, CvmBatchStatus>>();
 
     private static async Task<IResult> Batch(CvmStatusBatchRequest? body, CurrentUser user, CvmStore queries)
     {

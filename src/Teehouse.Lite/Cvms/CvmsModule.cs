@@ -22,16 +22,16 @@ public sealed class CvmsModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
-        group.MapGet("/paginated", List);
+        group.MapGet("/paginated", List).Produces<CvmPageV20260121>();
         group.MapMissing("PATCH", "/instance-ids");
-        group.MapGet("/{cvmId}", Get);
-        group.MapDelete("/{cvmId}", Delete);
-        group.MapGet("/{cvmId}/state", State);
-        group.MapGet("/{cvmId}/compose_file", ComposeFile);
-        group.MapPost("/{cvmId}/start", Start);
-        group.MapPost("/{cvmId}/stop", Stop);
-        group.MapPost("/{cvmId}/shutdown", Shutdown);
-        group.MapPost("/{cvmId}/restart", Restart);
+        group.MapGet("/{cvmId}", Get).Produces<CvmInfoDetailV20260121>();
+        group.MapDelete("/{cvmId}", Delete).Produces(StatusCodes.Status204NoContent);
+        group.MapGet("/{cvmId}/state", State).Produces<CvmStateResponse>();
+        group.MapGet("/{cvmId}/compose_file", ComposeFile).Produces<System.Text.Json.JsonElement>();
+        group.MapPost("/{cvmId}/start", Start).Produces<CvmVmResponse>();
+        group.MapPost("/{cvmId}/stop", Stop).Produces<CvmVmResponse>();
+        group.MapPost("/{cvmId}/shutdown", Shutdown).Produces<CvmVmResponse>();
+        group.MapPost("/{cvmId}/restart", Restart).Produces<CvmVmResponse>();
     }
 
     /// <summary>

@@ -14,8 +14,8 @@ public sealed class TeepodCvmsModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/teepods/{teepodId}/cvms").RequireAuthorization(Policies.Admin);
-        group.MapGet("/", ListHosted);
-        group.MapPost("/{appId}/list", Adopt);
+        group.MapGet("/", ListHosted).Produces<HostedCvmResponse>();
+        group.MapPost("/{appId}/list", Adopt).Produces(StatusCodes.Status204NoContent);
     }
 
     /// <summary>

@@ -20,8 +20,8 @@ public sealed class DeployModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
-        group.MapPost("/provision", Provision);
-        group.MapPost("/", Commit);
+        group.MapPost("/provision", Provision).Produces<ProvisionCvmResponse>();
+        group.MapPost("/", Commit).Produces<CvmVmResponse>();
     }
 
     private static async Task<IResult> Provision(

@@ -39,11 +39,59 @@ public static class OpenApiSetup
                 var feature = FeatureOf(handler) ?? FeatureOf(context.Description.RelativePath);
                 operation.Tags = new HashSet<OpenApiTagReference> { new(feature, null, null) };
                 operation.OperationId ??= handler is { } m && !m.Name.Contains('<') ? $"{feature}_{m.Name}" : null;
+                operation.Responses ??= new OpenApiResponses();
+                operation.Responses["default"] = ErrorResponse();
                 return Task.CompletedTask;
             });
         });
         return services;
     }
+
+    /// <summary>
+    /// Every failure of every route has one shape (ErrorHandling): <c>{"detail": "…"}</c>, or for 422 FastAPI's list of
+    /// <c>{loc, msg, type}</c>. Written by the error middleware, not the handlers, so it is described here once.
+    /// </summary>
+    private static OpenApiResponse ErrorResponse() => new()
+    {
+        Description = "An error: 400, 401, 403, 404, 409, 422 (detail is a list of {loc, msg, type}), 502 or 504",
+        Content = new Dictionary<string, OpenApiMediaType>
+        {
+            ["application/json"] = new()
+            {
+                Schema = new OpenApiSchema
+                {
+                    Type = JsonSchemaType.Object,
+                    Required = new HashSet<string> { "detail" },
+                    Properties = new Dictionary<string, IOpenApiSchema>
+                    {
+                        ["detail"] = new OpenApiSchema
+                        {
+                            Description = "What went wrong, as a sentence; for 422 the list of invalid fields",
+                            OneOf =
+                            [
+                                new OpenApiSchema { Type = JsonSchemaType.String },
+                                new OpenApiSchema
+                                {
+                                    Type = JsonSchemaType.Array,
+                                    Items = new OpenApiSchema
+                                    {
+                                        Type = JsonSchemaType.Object,
+                                        Required = new HashSet<string> { "loc", "msg", "type" },
+                                        Properties = new Dictionary<string, IOpenApiSchema>
+                                        {
+                                            ["loc"] = new OpenApiSchema { Type = JsonSchemaType.Array },
+                                            ["msg"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                                            ["type"] = new OpenApiSchema { Type = JsonSchemaType.String },
+                                        },
+                                    },
+                                },
+                            ],
+                        },
+                    },
+                },
+            },
+        },
+    };
 
     /// <summary>The feature folder is the handler's namespace: <c>Teehouse.Lite.Teepods</c> → <c>Teepods</c>.</summary>
     private static string? FeatureOf(MethodInfo? handler) =>

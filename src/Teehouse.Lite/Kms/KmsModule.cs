@@ -21,10 +21,10 @@ public sealed class KmsModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/kms").RequireAuthorization();
-        group.MapGet("/", List);
-        group.MapGet($"/{ConfigValidator.ReservedKmsName}", Pins).RequireAuthorization(Policies.Admin);
-        group.MapGet("/{kms}", Get);
-        group.MapGet("/{kms}/pubkey/{appId}", GetPubkey);
+        group.MapGet("/", List).Produces<KmsListResponse>();
+        group.MapGet($"/{ConfigValidator.ReservedKmsName}", Pins).RequireAuthorization(Policies.Admin).Produces<KmsPinsResponse>();
+        group.MapGet("/{kms}", Get).Produces<KmsInfo>();
+        group.MapGet("/{kms}/pubkey/{appId}", GetPubkey).Produces<EnvEncryptPubkeyResponse>();
     }
 
     /// <summary><c>?page=&amp;page_size=&amp;is_onchain=</c>; on-chain = has a chain id. Bad values are a 422 naming each.</summary>

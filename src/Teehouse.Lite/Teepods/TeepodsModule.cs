@@ -12,13 +12,13 @@ public sealed class TeepodsModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/teepods").RequireAuthorization();
-        group.MapGet("/", List);
-        group.MapGet("/available", TeepodAvailability.Get);
-        group.MapPost("/", Register).RequireAuthorization(Policies.Admin);
-        group.MapPost("/preflight", Preflight).RequireAuthorization(Policies.Admin);
+        group.MapGet("/", List).Produces<List<TeepodResponse>>();
+        group.MapGet("/available", TeepodAvailability.Get).Produces<TierCapacity>();
+        group.MapPost("/", Register).RequireAuthorization(Policies.Admin).Produces<TeepodResponse>();
+        group.MapPost("/preflight", Preflight).RequireAuthorization(Policies.Admin).Produces(StatusCodes.Status204NoContent);
         group.MapMissing("GET", "/cvm-create-resources");
-        group.MapGet("/{teepodId}", Get).RequireAuthorization(Policies.Admin);
-        group.MapPut("/{teepodId}", Update).RequireAuthorization(Policies.Admin);
+        group.MapGet("/{teepodId}", Get).RequireAuthorization(Policies.Admin).Produces<TeepodResponse>();
+        group.MapPut("/{teepodId}", Update).RequireAuthorization(Policies.Admin).Produces<TeepodResponse>();
     }
 
     /// <summary>Users see the enabled teepods, admins every one: each list serialised once per change of the table.</summary>

@@ -33,20 +33,20 @@ public sealed partial class CvmUpgradesModule : ICarterModule
     public void AddRoutes(IEndpointRouteBuilder app)
     {
         var group = app.MapGroup("/api/v1/cvms").RequireAuthorization();
-        group.MapPost("/{cvmId}/compose_file/provision", Provision);
-        group.MapPatch("/{cvmId}/compose_file", Commit);
-        group.MapPatch("/{cvmId}/envs", UpdateEnvs);
-        group.MapPatch("/{cvmId}/resources", Resources);
-        group.MapPatch("/{cvmId}/visibility", Visibility);
-        group.MapGet("/{cvmId}/user_config", UserConfig);
-        group.MapGet("/{cvmId}/docker-compose.yml", DockerComposeText);
-        group.MapPatch("/{cvmId}/docker-compose", UpdateDockerCompose);
-        group.MapGet("/{cvmId}/pre-launch-script", PreLaunchScriptText);
-        group.MapPatch("/{cvmId}/pre-launch-script", UpdatePreLaunchScript);
-        group.MapGet("/{cvmId}/available-os-images", AvailableOsImages);
-        group.MapPatch("/{cvmId}/os-image", UpdateOsImage);
-        group.MapPatch("/{cvmId}", Patch);
-        group.MapPost("/{cvmId}/commit-update", CommitUpdate);
+        group.MapPost("/{cvmId}/compose_file/provision", Provision).Produces<ComposeUpdateProvisionResponse>();
+        group.MapPatch("/{cvmId}/compose_file", Commit).Produces<CommitComposeUpdateResponse>(StatusCodes.Status202Accepted);
+        group.MapPatch("/{cvmId}/envs", UpdateEnvs).Produces<UpdateCvmEnvsResponse>(StatusCodes.Status202Accepted);
+        group.MapPatch("/{cvmId}/resources", Resources).Produces<CvmPatchResponse>(StatusCodes.Status202Accepted);
+        group.MapPatch("/{cvmId}/visibility", Visibility).Produces<CvmDetailV20251028>();
+        group.MapGet("/{cvmId}/user_config", UserConfig).Produces<CvmUserConfigResponse>();
+        group.MapGet("/{cvmId}/docker-compose.yml", DockerComposeText).Produces<string>(contentType: "text/yaml");
+        group.MapPatch("/{cvmId}/docker-compose", UpdateDockerCompose).Produces<CvmPatchResponse>(StatusCodes.Status202Accepted);
+        group.MapGet("/{cvmId}/pre-launch-script", PreLaunchScriptText).Produces<string>(contentType: "text/plain");
+        group.MapPatch("/{cvmId}/pre-launch-script", UpdatePreLaunchScript).Produces<CvmPatchResponse>(StatusCodes.Status202Accepted);
+        group.MapGet("/{cvmId}/available-os-images", AvailableOsImages).Produces<List<AvailableOsImage>>();
+        group.MapPatch("/{cvmId}/os-image", UpdateOsImage).Produces(StatusCodes.Status204NoContent);
+        group.MapPatch("/{cvmId}", Patch).Produces<CvmPatchResponse>(StatusCodes.Status202Accepted);
+        group.MapPost("/{cvmId}/commit-update", CommitUpdate).Produces<CvmPatchResponse>(StatusCodes.Status202Accepted);
     }
 
     private static async Task<IResult> Provision(

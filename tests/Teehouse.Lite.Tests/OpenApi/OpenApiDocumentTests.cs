@@ -87,6 +87,37 @@ public sealed class OpenApiDocumentTests
         Assert.Contains("GET /", described);
     }
 
+    /// <summary>
+    /// Each operation says what it answers: a success with a schema (or 204), and the shared error shape. Without it a
+    /// reshaped answer would not show in the committed document, which is what the document is for.
+    /// </summary>
+    [Fact]
+    public async Task Every_operation_has_a_typed_success_and_the_error_shape()
+    {
+        await using var app = await TestApp.StartAsync();
+        using var document = JsonDocument.Parse(await FetchAsync(app));
+        var root = document.RootElement;
+        var untyped = new List<string>();
+        foreach (var path in root.GetProperty("paths").EnumerateObject())
+        foreach (var operation in path.Value.EnumerateObject())
+        {
+            var responses = operation.Value.GetProperty("responses");
+            var typed = responses.EnumerateObject().Any(r => r.Name == "204"
+                || r.Name.StartsWith('2') && r.Value.TryGetProperty("content", out var content)
+                   && content.EnumerateObject().Any(c => c.Value.TryGetProperty("schema", out _)));
+            if (!typed) untyped.Add($"{operation.Name.ToUpperInvariant()} {path.Name}");
+            var error = responses.GetProperty("default").GetProperty("content").GetProperty("application/json").GetProperty("schema");
+            Assert.Equal("detail", error.GetProperty("required")[0].GetString());
+        }
+        Assert.True(untyped.Count == 0, "operations without a typed success response (add .Produces<T>()):\n  " + string.Join("\n  ", untyped));
+
+        // The schemas are the wire's: snake_case, as the source-generated contexts write them.
+        var measurements = root.GetProperty("components").GetProperty("schemas").GetProperty("ImageMeasurementResponse").GetProperty("properties");
+        Assert.True(measurements.TryGetProperty("os_image_hash", out _));
+        var detail = root.GetProperty("components").GetProperty("schemas").GetProperty("CvmInfoDetailV20260121").GetProperty("properties");
+        Assert.True(detail.TryGetProperty("disk_usage", out _));
+    }
+
     private static string Template(RouteEndpoint endpoint)
     {
         var raw = "/" + endpoint.RoutePattern.RawText!.Trim('/');
