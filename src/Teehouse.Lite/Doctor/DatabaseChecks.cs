@@ -72,16 +72,11 @@ public static class DatabaseChecks
 
     private static DoctorCheck FileModes(string path)
     {
-        var loose = PrivateFiles.LooseDatabaseModes(path);
+        var loose = PrivateFiles.LooseDatabaseModeFindings(path);
         if (loose.Count == 0)
             return DoctorCheck.Pass("file modes", $"{path}: private (owner {FileOwner.NameOf(path) ?? "unknown"})");
-        const string marker = "; fix with: ";
-        var first = loose[0];
-        var at = first.IndexOf(marker, StringComparison.Ordinal);
-        var detail = at < 0 ? first : first[..at];
-        var fixes = loose.Select(l => l.IndexOf(marker, StringComparison.Ordinal) is var i and >= 0 ? l[(i + marker.Length)..] : null)
-            .Where(f => f is not null).Distinct();
-        return DoctorCheck.Fail("file modes", loose.Count == 1 ? detail : $"{detail} (and {loose.Count - 1} more)", string.Join("; ", fixes));
+        var detail = loose.Count == 1 ? loose[0].Problem : $"{loose[0].Problem} (and {loose.Count - 1} more)";
+        return DoctorCheck.Fail("file modes", detail, string.Join("; ", loose.Select(l => l.Fix)));
     }
 
     private static async Task<string> ScalarAsync(SqliteConnection c, string sql, CancellationToken ct)

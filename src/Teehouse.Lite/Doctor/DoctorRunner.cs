@@ -45,15 +45,16 @@ public static class DoctorRunner
         }
 
         checks.Add(HostChecks.Tdx(options.SysfsRoot));
-        var searchPath = options.SearchPath ?? (config?.Tools.SearchPath is { Length: > 0 } path ? path : null);
-        checks.Add(await Bounded("qemu", HostChecks.QemuAsync(new LocalTools(searchPath), options.NetworkTimeout, budget.Token), budget.Token));
+        var tools = new LocalTools(options.SearchPath ?? config?.Tools.SearchPath);
+        checks.Add(await Bounded(HostChecks.QemuAsync(tools, options.NetworkTimeout, budget.Token),
+            OutOfTime("qemu", "run the check by hand to see where it hangs"), budget.Token));
 
         if (config is not null && facts.Usable)
         {
             var teepods = await new TeepodStore(new Db(config.Database.Path, config.Database.BusyTimeoutMs)).ListAsync(includeDisabled: true);
             using var clients = new DstackClientFactory(options.NetworkTimeout);
             var rows = TeepodChecks.RunAsync(teepods, clients, budget.Token);
-            checks.AddRange(await BoundedMany("teepods", rows, budget.Token));
+            checks.AddRange(await Bounded(rows, [OutOfTime("teepods", "check the teepods one by one with curl")], budget.Token));
         }
         else
         {
@@ -65,7 +66,8 @@ public static class DoctorRunner
         return new DoctorReport(configName, checks);
     }
 
-    private static async Task<DoctorCheck> Bounded(string name, Task<DoctorCheck> check, CancellationToken budget)
+    /// <summary>What <paramref name="check"/> gave, or <paramref name="overran"/> when the budget ran out first.</summary>
+    private static async Task<T> Bounded<T>(Task<T> check, T overran, CancellationToken budget)
     {
         try
         {
@@ -73,19 +75,10 @@ public static class DoctorRunner
         }
         catch (OperationCanceledException)
         {
-            return DoctorCheck.Fail(name, "no answer within the doctor's time budget", "run the check by hand to see where it hangs");
+            return overran;
         }
     }
 
-    private static async Task<List<DoctorCheck>> BoundedMany(string name, Task<List<DoctorCheck>> checks, CancellationToken budget)
-    {
-        try
-        {
-            return await checks.WaitAsync(budget);
-        }
-        catch (OperationCanceledException)
-        {
-            return [DoctorCheck.Fail(name, "no answer within the doctor's time budget", "check the teepods one by one with curl")];
-        }
-    }
+    private static DoctorCheck OutOfTime(string name, string fix) =>
+        DoctorCheck.Fail(name, "no answer within the doctor's time budget", fix);
 }

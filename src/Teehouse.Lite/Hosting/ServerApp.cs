@@ -74,7 +74,7 @@ public static class ServerApp
         // Bad input must become a JSON 4xx from our error handler, not a silent empty 400.
         builder.Services.Configure<RouteHandlerOptions>(o => o.ThrowOnBadRequest = true);
         builder.Services.AddSingleton(new DstackClientFactory(TimeSpan.FromMilliseconds(config.Vmm.RequestTimeoutMs)));
-        builder.Services.AddSingleton(new LocalTools(config.Tools.SearchPath is { Length: > 0 } path ? path : null));
+        builder.Services.AddSingleton(new LocalTools(config.Tools.SearchPath));
         AddCarter(builder.Services);
         // Each feature registers its own services, routes and JSON types.
         builder.Services

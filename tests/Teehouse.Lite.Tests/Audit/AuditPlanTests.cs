@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Audit;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Tests.Infrastructure.Database;
 
 namespace Teehouse.Lite.Tests.Audit;
 
@@ -10,7 +11,7 @@ namespace Teehouse.Lite.Tests.Audit;
 /// a page walks an index of migration 0016 in answer order (no sort of every match, no table scan), so the audit log
 /// of a busy year pages as fast as an empty one.
 /// </summary>
-public sealed partial class AuditPlanTests : IAsyncLifetime
+public sealed class AuditPlanTests : IAsyncLifetime
 {
     private readonly TempDir _dir = new();
     private SqliteConnection _c = null!;
@@ -68,24 +69,11 @@ public sealed partial class AuditPlanTests : IAsyncLifetime
         Assert.DoesNotContain(plan, l => Regex.IsMatch(l.Trim(), "^SCAN audit_log$"));
     }
 
-    private List<string> Plan(string sql)
+    private List<string> Plan(string sql) => QueryPlan.Of(_c, sql, name => name switch
     {
-        using var command = _c.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var name in Parameter().Matches(sql).Select(m => m.Value).Distinct(StringComparer.Ordinal))
-            command.Parameters.AddWithValue(name, name switch
-            {
-                "@UserId" => 42L,
-                "@Limit" => 50L,
-                "@Offset" => 0L,
-                _ => "x",
-            });
-        var lines = new List<string>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read()) lines.Add(reader.GetString(3));
-        return lines;
-    }
-
-    [GeneratedRegex("@[A-Za-z]+")]
-    private static partial Regex Parameter();
+        "@UserId" => 42L,
+        "@Limit" => 50L,
+        "@Offset" => 0L,
+        _ => "x",
+    });
 }

@@ -2,6 +2,7 @@ using System.Text.RegularExpressions;
 using Microsoft.Data.Sqlite;
 using Teehouse.Lite.Cvms;
 using Teehouse.Lite.Infrastructure.Database;
+using Teehouse.Lite.Tests.Infrastructure.Database;
 
 namespace Teehouse.Lite.Tests.Cvms;
 
@@ -10,7 +11,7 @@ namespace Teehouse.Lite.Tests.Cvms;
 /// database: each walks its own index of migration 0015 in answer order (no sort of every visible row, no full scan
 /// of cvms), so a plan regression fails here without any timing.
 /// </summary>
-public sealed partial class ListPlanTests : IAsyncLifetime
+public sealed class ListPlanTests : IAsyncLifetime
 {
     private readonly TempDir _dir = new();
     private SqliteConnection _c = null!;
@@ -136,38 +137,19 @@ public sealed partial class ListPlanTests : IAsyncLifetime
         AssertNoSortNorScan(plan);
     }
 
-    /// <summary>The plan's lines, each with its depth (two spaces a level), the statement's parameters bound.</summary>
-    private List<string> Plan(string sql)
+    private List<string> Plan(string sql) => QueryPlan.Of(_c, sql, name => name switch
     {
-        using var command = _c.CreateCommand();
-        command.CommandText = "EXPLAIN QUERY PLAN " + sql;
-        foreach (var name in Parameter().Matches(sql).Select(m => m.Value).Distinct(StringComparer.Ordinal))
-        {
-            command.Parameters.AddWithValue(name, name switch
-            {
-                "@userId" => 2L,
-                "@teepodId" => 1L,
-                "@ownerId" => 2L,
-                "@limit" => 50L,
-                "@offset" => 0L,
-                "@appId" => new string('a', 40),
-                "@search" => "web",
-                "@statuses" => """["running"]""",
-                "@listed" => 1L,
-                _ => DBNull.Value,
-            });
-        }
-        var depth = new Dictionary<long, int> { [0] = -1 };
-        var lines = new List<string>();
-        using var reader = command.ExecuteReader();
-        while (reader.Read())
-        {
-            var level = depth.GetValueOrDefault(reader.GetInt64(1), -1) + 1;
-            depth[reader.GetInt64(0)] = level;
-            lines.Add(new string(' ', 2 * level) + reader.GetString(3));
-        }
-        return lines;
-    }
+        "@userId" => 2L,
+        "@teepodId" => 1L,
+        "@ownerId" => 2L,
+        "@limit" => 50L,
+        "@offset" => 0L,
+        "@appId" => new string('a', 40),
+        "@search" => "web",
+        "@statuses" => """["running"]""",
+        "@listed" => 1L,
+        _ => DBNull.Value,
+    });
 
     private static void AssertUses(List<string> plan, string alias, string index, bool covering = false, bool range = false)
     {
@@ -183,7 +165,4 @@ public sealed partial class ListPlanTests : IAsyncLifetime
         Assert.False(plan.Any(l => l.Trim() == "USE TEMP B-TREE FOR ORDER BY"), $"sorts every row:\n{text}");
         Assert.False(plan.Any(l => Regex.IsMatch(l.Trim(), "^SCAN [a-z]+$") && l.Trim() != $"SCAN {except}"), $"scans a table:\n{text}");
     }
-
-    [GeneratedRegex("@[A-Za-z]+")]
-    private static partial Regex Parameter();
 }

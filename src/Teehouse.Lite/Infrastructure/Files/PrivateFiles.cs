@@ -67,28 +67,35 @@ public static partial class PrivateFiles
     /// directory is writable by them (they could swap the file). Like ssh with a loose key, we warn and change
     /// nothing: the operator may have chosen the mode (a backup group), and a chmod behind their back hides the problem.
     /// </summary>
-    public static IReadOnlyList<string> LooseDatabaseModes(string databasePath)
+    public static IReadOnlyList<string> LooseDatabaseModes(string databasePath) =>
+        [.. LooseDatabaseModeFindings(databasePath).Select(f => $"{f.Problem}; fix with: {f.Fix}")];
+
+    /// <summary>The same problems, each with the command that fixes it apart (doctor shows them in two columns).</summary>
+    public static IReadOnlyList<LooseMode> LooseDatabaseModeFindings(string databasePath)
     {
-        var warnings = new List<string>();
-        if (OperatingSystem.IsWindows()) return warnings;
+        var findings = new List<LooseMode>();
+        if (OperatingSystem.IsWindows()) return findings;
         foreach (var file in new[] { databasePath, databasePath + "-wal", databasePath + "-shm" })
         {
             if (!File.Exists(file)) continue;
             var mode = File.GetUnixFileMode(file);
             if ((mode & GroupOrOthers) != 0)
-                warnings.Add($"{file} has mode {Octal(mode)}: group/others can access the database, which holds secrets; " +
-                    $"fix with: chmod 600 {file}");
+                findings.Add(new($"{file} has mode {Octal(mode)}: group/others can access the database, which holds secrets",
+                    $"chmod 600 {file}"));
         }
         var directory = Path.GetDirectoryName(Path.GetFullPath(databasePath));
         if (!string.IsNullOrEmpty(directory) && Directory.Exists(directory))
         {
             var mode = File.GetUnixFileMode(directory);
             if ((mode & GroupOrOthersWrite) != 0)
-                warnings.Add($"{directory} has mode {Octal(mode)}: group/others can replace the database in it; " +
-                    $"fix with: chmod 700 {directory}");
+                findings.Add(new($"{directory} has mode {Octal(mode)}: group/others can replace the database in it",
+                    $"chmod 700 {directory}"));
         }
-        return warnings;
+        return findings;
     }
 
     public static string Octal(UnixFileMode mode) => Convert.ToString((int)mode & 0x1FF, 8).PadLeft(4, '0');
 }
+
+/// <summary>A database file or directory open to others, and the command that closes it.</summary>
+public sealed record LooseMode(string Problem, string Fix);

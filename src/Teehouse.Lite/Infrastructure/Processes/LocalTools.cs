@@ -34,10 +34,10 @@ public sealed class LocalTools
 
     private readonly string[] _searchPath;
 
-    /// <param name="searchPath">A PATH-style list; null means this process's PATH (tests pass their own).</param>
+    /// <param name="searchPath">A PATH-style list (<c>[tools] search_path</c>); null or empty means this process's PATH.</param>
     public LocalTools(string? searchPath = null)
     {
-        var path = searchPath ?? Environment.GetEnvironmentVariable("PATH") ?? "/usr/local/bin:/usr/bin:/bin";
+        var path = NullIfEmpty(searchPath) ?? NullIfEmpty(Environment.GetEnvironmentVariable("PATH")) ?? "/usr/local/bin:/usr/bin:/bin";
         _searchPath = path.Split(':', StringSplitOptions.RemoveEmptyEntries);
     }
 
@@ -96,6 +96,8 @@ public sealed class LocalTools
         }
         return new ToolOutput(stdout.Text, stderr.Text, clock.Elapsed);
     }
+
+    private static string? NullIfEmpty(string? s) => string.IsNullOrEmpty(s) ? null : s;
 
     public static string? FirstLine(string text)
     {
